@@ -1,1 +1,3 @@
-return 0;
+using CephBackup.Cli;
+
+return await new CliHost(Console.Out, Console.Error).RunAsync(args);

@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+
+namespace CephBackup.Core.Storage;
+
+/// <summary>
+/// The write end of an export: every chunk is hashed (SHA-256) and written to the file, with the file
+/// write of chunk n overlapping the pipe read and hash of chunk n+1 (one spare buffer), so neither the
+/// hash nor the disk alone sets the pace. Also watches the stream's head (image size) and last byte ('e').
+/// </summary>
+public sealed class HashingFileSink : Stream
+{
+    private const int HeaderCapture = 64 * 1024;
+    private readonly FileStream _file;
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly byte[] _head = new byte[HeaderCapture];
+    private int _headLength;
+    private byte[] _spare = new byte[1 << 20];
+    private Task _pending = Task.CompletedTask;
+    private long _length;
+    private byte _lastByte;
+
+    public HashingFileSink(string path)
+    {
+        _file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
+            BufferSize = 0, Options = FileOptions.Asynchronous,
+        });
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken ct = default)
+    {
+        if (chunk.IsEmpty) return;
+        _sha.AppendData(chunk.Span);
+        if (_headLength < HeaderCapture)
+        {
+            var n = Math.Min(HeaderCapture - _headLength, chunk.Length);
+            chunk.Span[..n].CopyTo(_head.AsSpan(_headLength));
+            _headLength += n;
+        }
+        _lastByte = chunk.Span[^1];
+        _length += chunk.Length;
+        await _pending.ConfigureAwait(false);
+        if (_spare.Length < chunk.Length) _spare = new byte[chunk.Length];
+        chunk.CopyTo(_spare);
+        _pending = _file.WriteAsync(_spare.AsMemory(0, chunk.Length), ct).AsTask();
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+        WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) =>
+        WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Waits for the last write, fsyncs the file and returns what was written.</summary>
+    public async Task<WrittenFile> CompleteAsync()
+    {
+        await _pending.ConfigureAwait(false);
+        _file.Flush(flushToDisk: true);
+        DiffHeader.TryParse(_head.AsSpan(0, _headLength), out var header);
+        return new WrittenFile(_length, Convert.ToHexStringLower(_sha.GetHashAndReset()), header, _length > 0 && _lastByte == (byte)'e');
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            try { _pending.GetAwaiter().GetResult(); } catch (IOException) { } // the failure was already reported by WriteAsync/CompleteAsync
+            _file.Dispose();
+            _sha.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => _length;
+    public override long Position { get => _length; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <param name="Header">Null if the stream did not start like a diff v1 stream.</param>
+/// <param name="EndsWithEndTag">The last byte is the diff's 'e' record: the stream was not cut short.</param>
+public sealed record WrittenFile(long SizeBytes, string Sha256, DiffHeader? Header, bool EndsWithEndTag);

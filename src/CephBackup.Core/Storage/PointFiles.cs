@@ -1,0 +1,96 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CephBackup.Core.Storage;
+
+/// <summary>Metadata written once beside every point as <c>&lt;point&gt;.json</c>: enough to restore without the database.</summary>
+public sealed record PointSidecar
+{
+    public required string Job { get; init; }
+    public required string Vm { get; init; }
+    public required string Image { get; init; }
+    public int Chain { get; init; }
+    public int Point { get; init; }
+    /// <summary>full | incremental | differential</summary>
+    public required string Type { get; init; }
+    public int? BasePoint { get; init; }
+    public required string Snapshot { get; init; }
+    public string? FromSnapshot { get; init; }
+    public long ImageSizeBytes { get; init; }
+    public long SizeBytes { get; init; }
+    public required string Sha256 { get; init; }
+    public DateTime StartedAt { get; init; }
+    public DateTime EndedAt { get; init; }
+}
+
+/// <summary>
+/// Files of one restore point: <c>NNNNNN</c> (the raw export-diff stream, as the PHP tool wrote it),
+/// <c>NNNNNN.sha256</c> (sha256sum -c format) and <c>NNNNNN.json</c>. The diff is written to
+/// <c>NNNNNN.partial</c> and renamed only when complete and fsynced, so a point file is always whole.
+/// </summary>
+public static class PointFiles
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static string Partial(string pointFile) => pointFile + ".partial";
+    public static string ShaFile(string pointFile) => pointFile + ".sha256";
+    public static string JsonFile(string pointFile) => pointFile + ".json";
+
+    /// <summary>Removes what a crashed or failed run may have left for this point.</summary>
+    public static void DeleteAll(string pointFile)
+    {
+        foreach (var f in new[] { Partial(pointFile), ShaFile(pointFile), JsonFile(pointFile), pointFile,
+                     ShaFile(pointFile) + ".partial", JsonFile(pointFile) + ".partial" })
+            File.Delete(f);
+    }
+
+    /// <summary>Writes the sidecars, then renames the finished partial into place and fsyncs the folder.</summary>
+    public static void Commit(string pointFile, PointSidecar meta)
+    {
+        WriteSmallAtomic(ShaFile(pointFile), $"{meta.Sha256}  {Path.GetFileName(pointFile)}\n");
+        WriteSmallAtomic(JsonFile(pointFile), JsonSerializer.Serialize(meta, Json) + "\n");
+        File.Move(Partial(pointFile), pointFile, overwrite: false);
+        Posix.FsyncDirectory(Path.GetDirectoryName(pointFile)!);
+    }
+
+    public static PointSidecar? ReadSidecar(string pointFile)
+    {
+        var path = JsonFile(pointFile);
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<PointSidecar>(File.ReadAllText(path), Json); }
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>The checksum in <c>NNNNNN.sha256</c>, or null when absent or malformed.</summary>
+    public static string? ReadSha(string pointFile)
+    {
+        var path = ShaFile(pointFile);
+        if (!File.Exists(path)) return null;
+        var first = File.ReadLines(path).FirstOrDefault()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return first is { Length: >= 1 } && first[0].Length == 64 && first[0].All(char.IsAsciiHexDigitLower) ? first[0] : null;
+    }
+
+    private static void WriteSmallAtomic(string path, string content)
+    {
+        var tmp = path + ".partial";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            fs.Write(Encoding.UTF8.GetBytes(content));
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>SHA-256 of a whole file, read in 1 MiB blocks.</summary>
+    public static async Task<string> Sha256OfFileAsync(string path, CancellationToken ct)
+    {
+        await using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(fs, ct));
+    }
+}

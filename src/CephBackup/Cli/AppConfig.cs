@@ -1,0 +1,127 @@
+using CephBackup.Core;
+using CephBackup.Core.Ceph;
+using CephBackup.Core.Reporting;
+using Microsoft.Extensions.Configuration;
+
+namespace CephBackup.Cli;
+
+public sealed record AppConfig(string ConnectionString, CephOptions Ceph, MailOptions Mail, IConfiguration Raw);
+
+/// <summary>
+/// Loads and validates the JSON config (+ CEPHBACKUP_Section__Key environment overrides) before anything
+/// touches Ceph or the database. Every problem is one line naming the key; values of secrets are never echoed.
+/// </summary>
+public static class AppConfigLoader
+{
+    public const string DefaultPath = "/etc/cephbackup/cephbackup.json";
+
+    private static readonly Dictionary<string, string[]> Known = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Database"] = ["ConnectionString"],
+        ["Ceph"] = ["Pool", "ConfFile", "ClientId", "Keyring", "RbdPath", "TimeoutSeconds"],
+        ["Mail"] = ["Enabled", "Host", "Port", "Security", "User", "Password", "From", "To"],
+    };
+
+    public static string ResolvePath(string? option, Func<string, string?> env) =>
+        option ?? (env("CEPHBACKUP_CONFIG") is { Length: > 0 } fromEnv ? fromEnv : DefaultPath);
+
+    public static AppConfig Load(string path)
+    {
+        if (!File.Exists(path))
+            throw Error($"config file {path} not found (use --config PATH or CEPHBACKUP_CONFIG)");
+        IConfiguration cfg;
+        try
+        {
+            cfg = new ConfigurationBuilder()
+                .AddJsonFile(Path.GetFullPath(path), optional: false, reloadOnChange: false)
+                .AddEnvironmentVariables("CEPHBACKUP_")
+                .Build();
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw Error($"config file {path} cannot be read: {OneLine(e.InnerException?.Message ?? e.Message)}");
+        }
+        CheckKeys(cfg);
+
+        var cs = cfg["Database:ConnectionString"];
+        if (string.IsNullOrWhiteSpace(cs)) throw Error("Database:ConnectionString is required");
+        try { _ = new MySqlConnector.MySqlConnectionStringBuilder(cs); }
+        catch (ArgumentException) { throw Error("Database:ConnectionString is not a valid MySQL connection string"); }
+
+        var ceph = new CephOptions
+        {
+            Pool = Str(cfg, "Ceph:Pool") ?? "rbd",
+            ConfFile = Str(cfg, "Ceph:ConfFile"),
+            ClientId = Str(cfg, "Ceph:ClientId"),
+            Keyring = Str(cfg, "Ceph:Keyring"),
+            RbdPath = Str(cfg, "Ceph:RbdPath") ?? "rbd",
+            TimeoutSeconds = Int(cfg, "Ceph:TimeoutSeconds", 60, 1, 86400),
+        };
+        if (!Names.IsValid(ceph.Pool)) throw Error($"Ceph:Pool '{Names.Printable(ceph.Pool)}' is not a valid pool name");
+        if (ceph.ConfFile is not null && !File.Exists(ceph.ConfFile)) throw Error($"Ceph:ConfFile {ceph.ConfFile} does not exist");
+
+        var mail = new MailOptions
+        {
+            Enabled = Bool(cfg, "Mail:Enabled", false),
+            Host = Str(cfg, "Mail:Host"),
+            Port = Int(cfg, "Mail:Port", 25, 1, 65535),
+            Security = Enum(cfg, "Mail:Security", MailSecurity.StartTls),
+            User = Str(cfg, "Mail:User"),
+            Password = cfg["Mail:Password"],
+            From = Str(cfg, "Mail:From"),
+            To = cfg.GetSection("Mail:To").GetChildren().Select(c => c.Value).OfType<string>().Where(v => v.Length > 0).ToList() is { Count: > 0 } list
+                ? list
+                : Str(cfg, "Mail:To") is { } one ? [one] : [],
+        };
+        if (mail.Enabled)
+        {
+            if (mail.Host is null) throw Error("Mail:Host is required when Mail:Enabled is true");
+            if (mail.From is null) throw Error("Mail:From is required when Mail:Enabled is true");
+            if (mail.To.Count == 0) throw Error("Mail:To needs at least one address when Mail:Enabled is true");
+        }
+        return new AppConfig(cs, ceph, mail, cfg);
+    }
+
+    private static void CheckKeys(IConfiguration cfg)
+    {
+        foreach (var (key, _) in cfg.AsEnumerable())
+        {
+            var parts = key.Split(':');
+            if (parts[0].Equals("CONFIG", StringComparison.OrdinalIgnoreCase) || parts[0].Equals("Serilog", StringComparison.OrdinalIgnoreCase)) continue;
+            if (!Known.TryGetValue(parts[0], out var keys))
+                throw Error($"unknown configuration section '{parts[0]}' (known: Database, Ceph, Mail, Serilog)");
+            if (parts.Length > 1 && !keys.Contains(parts[1], StringComparer.OrdinalIgnoreCase))
+                throw Error($"unknown configuration key '{parts[0]}:{parts[1]}' (known: {string.Join(", ", keys)})");
+        }
+    }
+
+    private static string? Str(IConfiguration c, string key) => string.IsNullOrWhiteSpace(c[key]) ? null : c[key]!.Trim();
+
+    private static int Int(IConfiguration c, string key, int def, int min, int max)
+    {
+        var s = Str(c, key);
+        if (s is null) return def;
+        if (!int.TryParse(s, out var v) || v < min || v > max) throw Error($"{key}: '{s}' is not a whole number from {min} to {max}");
+        return v;
+    }
+
+    private static bool Bool(IConfiguration c, string key, bool def)
+    {
+        var s = Str(c, key);
+        if (s is null) return def;
+        return bool.TryParse(s, out var v) ? v : throw Error($"{key}: '{s}' is not true or false");
+    }
+
+    private static T Enum<T>(IConfiguration c, string key, T def) where T : struct, System.Enum
+    {
+        var s = Str(c, key);
+        if (s is null) return def;
+        return System.Enum.TryParse<T>(s, ignoreCase: true, out var v) && System.Enum.IsDefined(v)
+            ? v
+            : throw Error($"{key}: '{s}' is not one of {string.Join(", ", System.Enum.GetNames<T>())}");
+    }
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
+
+    private static CephBackupException Error(string message) => new(ExitCode.ConfigError, "config: " + message);
+}

@@ -1,0 +1,43 @@
+using CephBackup.Core.Catalog;
+using CephBackup.Core.Ceph;
+using CephBackup.Core.Jobs;
+using CephBackup.Core.Reporting;
+using CephBackup.Core.Storage;
+using Serilog;
+
+namespace CephBackup.Cli;
+
+/// <summary>The composition root: built once per process from the validated configuration.</summary>
+public sealed class AppServices : IAsyncDisposable
+{
+    public required AppConfig Config { get; init; }
+    public required ILogger Log { get; init; }
+    public required ICatalog Catalog { get; init; }
+    public required IJobLockProvider Locks { get; init; }
+    public required IRbd Rbd { get; init; }
+    public required IMailSender Mail { get; init; }
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public static AppServices Create(string configPath)
+    {
+        var config = AppConfigLoader.Load(configPath);
+        var log = Logging.Create(config.Raw);
+        return new AppServices
+        {
+            Config = config,
+            Log = log,
+            Catalog = new MySqlCatalog(config.ConnectionString),
+            Locks = new MySqlJobLockProvider(config.ConnectionString),
+            Rbd = new RbdCli(new ProcessRunner(), config.Ceph),
+            Mail = new SmtpMailSender(config.Mail),
+        };
+    }
+
+    public BackupService Backup() => new(Catalog, Locks, Rbd, Mail, Config.Ceph, new MountTable(), Time,
+        new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Log is IAsyncDisposable d) await d.DisposeAsync();
+    }
+}

@@ -1,0 +1,9 @@
+namespace CephBackup.Commands.Exec;
+
+public sealed record ExecArgs
+{
+    public string? ConfigPath { get; init; }
+    public string? Job { get; init; }
+    public DateOnly? Date { get; init; }
+    public bool DryRun { get; init; }
+}

@@ -1,0 +1,93 @@
+using CephBackup.Core.Catalog;
+using CephBackup.Core.Ceph;
+using CephBackup.Core.Jobs;
+using CephBackup.Core.Reporting;
+using CephBackup.Core.Storage;
+using Serilog;
+
+namespace CephBackup.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A fresh catalog database (migrated), a backup folder, an SMTP server and the real cluster:
+/// everything one backup test needs, torn down afterwards (images included).
+/// </summary>
+public sealed class BackupBed : IAsyncDisposable
+{
+    public required TestDatabase Db { get; init; }
+    public required TestSmtpServer Smtp { get; init; }
+    public required string Root { get; init; }
+    public required MySqlCatalog Catalog { get; init; }
+    public required CephOptions Ceph { get; init; }
+    public IRbd Rbd { get; } = null!;
+    public List<string> Images { get; } = [];
+    public required StringWriter LogText { get; init; }
+    public ILogger Log { get; init; } = null!;
+    private int _nextId = 1;
+
+    private BackupBed(IRbd rbd) => Rbd = rbd;
+
+    public static async Task<BackupBed> CreateAsync()
+    {
+        var db = await TestDatabase.CreateAsync();
+        await new Migrator(db.ConnectionString).MigrateAsync(CancellationToken.None);
+        var ceph = new CephOptions { Pool = TestEnv.Pool, ConfFile = TestEnv.CephConf, TimeoutSeconds = 30 };
+        var logText = new StringWriter();
+        return new BackupBed(new RbdCli(new ProcessRunner(), ceph))
+        {
+            Db = db,
+            Smtp = await TestSmtpServer.StartAsync(),
+            Root = Directory.CreateTempSubdirectory("cbbed-").FullName,
+            Catalog = new MySqlCatalog(db.ConnectionString),
+            Ceph = ceph,
+            LogText = logText,
+            Log = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.TextWriter(logText).CreateLogger(),
+        };
+    }
+
+    public MailOptions Mail => new() { Enabled = true, Host = "127.0.0.1", Port = Smtp.Port, Security = MailSecurity.None, From = "backup@test", To = ["admin@test"] };
+
+    public BackupService Service(TimeProvider? time = null, MailOptions? mail = null) =>
+        new(Catalog, new MySqlJobLockProvider(Db.ConnectionString), Rbd, new SmtpMailSender(mail ?? Mail), Ceph,
+            new MountTable(), time ?? TimeProvider.System, new HostIdentity("testhost", Environment.ProcessId), Log);
+
+    public async Task<ExecOutcome> ExecAsync(string? job = null, bool dryRun = false, TextWriter? plan = null) =>
+        await Service().RunAsync(new ExecRequest { JobName = job, DryRun = dryRun }, plan ?? new StringWriter(), CancellationToken.None);
+
+    /// <summary>Inserts a job; returns its id.</summary>
+    public async Task<int> AddJobAsync(string name, int maxInc, string? mode = null, string? prefix = "BK", int retention = 10, int maxSnaps = 5, string? path = null)
+    {
+        var id = _nextId++;
+        await Db.ExecAsync($"INSERT INTO backup_jobs (idbackup_jobs, name, max_inc, enabled, path, checkmount, retention, `snap-prefix`, `max-snaps`, mode) " +
+                           $"VALUES ({id}, '{name}', {maxInc}, 1, '{path ?? Root}', 0, {retention}, {(prefix is null ? "NULL" : $"'{prefix}'")}, {maxSnaps}, {(mode is null ? "NULL" : $"'{mode}'")})");
+        return id;
+    }
+
+    /// <summary>Creates a Ceph image with random data and links it to the job under the VM name.</summary>
+    public async Task<string> AddImageAsync(int jobId, string vm, long size = 64L << 20, string? image = null)
+    {
+        image ??= "cbt-" + TestEnv.Unique();
+        await TestRbd.CreateWithDataAsync(TestEnv.Pool, image, size, (0, 1 << 20), (8L << 20, 4 << 20));
+        Images.Add(image);
+        await LinkAsync(jobId, vm, image);
+        return image;
+    }
+
+    public async Task LinkAsync(int jobId, string vm, string image)
+    {
+        var vmId = _nextId++;
+        await Db.ExecAsync($"INSERT INTO vms (idvms, vm, image) VALUES ({vmId}, '{vm}', '{image}')");
+        await Db.ExecAsync($"INSERT INTO backup_vms (idbackup_jobs, idvms, id) VALUES ({jobId}, {vmId}, {_nextId++})");
+    }
+
+    /// <summary>Rewrites a few random extents so the next diff is not empty.</summary>
+    public static Task ChangeAsync(string image, long size = 64L << 20) =>
+        TestRbd.WriteAsync(TestEnv.Pool, image, size, (Random.Shared.NextInt64(0, size / 2), 65536), (size - (2 << 20), 8192));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var i in Images) await TestRbd.PurgeAndRemoveAsync(TestEnv.Pool, i);
+        await Smtp.DisposeAsync();
+        await Db.DisposeAsync();
+        try { Directory.Delete(Root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

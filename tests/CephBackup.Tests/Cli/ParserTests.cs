@@ -1,0 +1,40 @@
+using System.CommandLine;
+using CephBackup.Cli;
+using CephBackup.Commands.Exec;
+using CephBackup.Core;
+
+namespace CephBackup.Tests.Cli;
+
+public class ParserTests
+{
+    private static async Task<ExecArgs?> ParseExec(params string[] args)
+    {
+        ExecArgs? captured = null;
+        var g = new GlobalOptions();
+        var root = new RootCommand { ExecCommand.Create(g, (a, _) => { captured = a; return Task.FromResult(0); }) };
+        root.Options.Add(g.Config);
+        var pr = root.Parse(args);
+        if (pr.Errors.Count > 0) return null;
+        await pr.InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
+        return captured;
+    }
+
+    [Fact]
+    public async Task Exec_options_are_captured()
+    {
+        var a = await ParseExec("exec", "--job", "J1", "--date", "2027-01-10", "--dry-run", "--config", "/x.json");
+        Assert.Equal(new ExecArgs { Job = "J1", Date = new DateOnly(2027, 1, 10), DryRun = true, ConfigPath = "/x.json" }, a);
+        Assert.Equal(new ExecArgs(), await ParseExec("exec"));
+    }
+
+    [Fact]
+    public async Task Bad_date_is_a_parse_error() => Assert.Null(await ParseExec("exec", "--date", "10/01/2027"));
+
+    [Fact]
+    public async Task Unknown_verb_is_a_usage_error_in_one_place()
+    {
+        var err = new StringWriter();
+        Assert.Equal((int)ExitCode.Usage, await new CliHost(new StringWriter(), err).RunAsync(["bogus"]));
+        Assert.Contains("error:", err.ToString());
+    }
+}
