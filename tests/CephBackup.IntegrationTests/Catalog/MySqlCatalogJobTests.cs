@@ -124,4 +124,12 @@ public sealed class MySqlCatalogJobTests : MigratedDatabaseTest
             "SELECT DATE_FORMAT(lastrun, '%Y-%m-%d %T') FROM backup_vms WHERE id = 13")).Trim());
         Assert.Equal("NULL", (await DbProbe.LinesAsync(Db, "SELECT lastrun FROM backup_jobs WHERE idbackup_jobs = 2")).Trim());
     }
+
+    [Fact]
+    public async Task Local_times_are_refused_rather_than_stored_as_if_they_were_utc()
+    {
+        var local = new DateTime(2024, 6, 5, 1, 2, 3, DateTimeKind.Local);
+        await Assert.ThrowsAsync<MySqlException>(() => _catalog.SetJobLastRunAsync(3, local, CancellationToken.None));
+        Assert.Equal("NULL", (await DbProbe.LinesAsync(Db, "SELECT lastrun FROM backup_jobs WHERE idbackup_jobs = 3")).Trim());
+    }
 }
