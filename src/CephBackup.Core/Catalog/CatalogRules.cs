@@ -1,0 +1,48 @@
+namespace CephBackup.Core.Catalog;
+
+/// <summary>Pure rules for mapping between the PHP-era columns and the catalog model.</summary>
+internal static class CatalogRules
+{
+    /// <summary>
+    /// A schedule column counts as set when it is non-NULL and non-zero: the PHP tool tested it for
+    /// truthiness, so values like 2 mean "yes" too.
+    /// </summary>
+    public static ScheduleFlags ToScheduleFlags(IReadOnlyList<int?> columnsFromOne)
+    {
+        var flags = new Dictionary<int, bool>(columnsFromOne.Count);
+        for (var i = 0; i < columnsFromOne.Count; i++) flags[i + 1] = columnsFromOne[i] is { } v && v != 0;
+        return new ScheduleFlags(flags);
+    }
+
+    /// <summary>MySQL caps lock names at 64 characters; "cephbackup.job." + an int is at most 26.</summary>
+    public static string JobLockName(int jobId) => $"cephbackup.job.{jobId}";
+
+    // backup_log has the PHP tool's narrow columns (job name varchar(45) while backup_jobs.name is 128):
+    // in strict mode an over-long value would fail the whole RecordPoint transaction, losing a good point
+    // for the sake of a history row, so the log copy is cut to fit instead.
+    public const int LogJobLength = 45, LogVmLength = 128, LogTypeLength = 6, LogResultLength = 20, LogPathLength = 255;
+
+    public static string? Fit(string? value, int maxChars)
+    {
+        if (value is null || value.Length <= maxChars) return value;
+        // Never split a surrogate pair: half a pair is not valid text for the server.
+        var cut = char.IsHighSurrogate(value[maxChars - 1]) ? maxChars - 1 : maxChars;
+        return value[..cut];
+    }
+
+    public static object LogArgs(BackupLogEntry log) => new
+    {
+        Job = Fit(log.Job, LogJobLength),
+        Vm = Fit(log.Vm, LogVmLength),
+        log.TimeStart,
+        log.TimeEnd,
+        Type = Fit(log.Type, LogTypeLength),
+        Result = Fit(log.Result, LogResultLength),
+        Path = Fit(log.Path, LogPathLength),
+        log.Error,
+        log.BackupCmd,
+    };
+
+    public static bool IsKnownStatus(string status) =>
+        status is PointStatus.Ok or PointStatus.Unverified or PointStatus.Deleting;
+}

@@ -1,0 +1,147 @@
+using Dapper;
+using MySqlConnector;
+
+namespace CephBackup.Core.Catalog;
+
+public sealed partial class MySqlCatalog
+{
+    private const string PointColumns = """
+        id AS Id, job_id AS JobId, job_name AS JobName, link_id AS LinkId, vm AS Vm, image AS Image,
+        chain AS Chain, point AS Point, type AS Type, base_point AS BasePoint, snapshot AS Snapshot,
+        file_path AS FilePath, size_bytes AS SizeBytes, image_size_bytes AS ImageSizeBytes, sha256 AS Sha256,
+        status AS Status, started_at AS StartedAt, ended_at AS EndedAt, verified_at AS VerifiedAt
+        """;
+
+    private const string InsertPoint = """
+        INSERT INTO cephbackup_points (job_id, job_name, link_id, vm, image, chain, point, type, base_point, snapshot,
+            file_path, size_bytes, image_size_bytes, sha256, status, started_at, ended_at, verified_at)
+        VALUES (@JobId, @JobName, @LinkId, @Vm, @Image, @Chain, @Point, @Type, @BasePoint, @Snapshot,
+            @FilePath, @SizeBytes, @ImageSizeBytes, @Sha256, @Status, @StartedAt, @EndedAt, @VerifiedAt);
+        SELECT LAST_INSERT_ID();
+        """;
+
+    private const string InsertLog = """
+        INSERT INTO backup_log (job, vm, timestart, timeend, type, result, path, error, backup_cmd)
+        VALUES (@Job, @Vm, @TimeStart, @TimeEnd, @Type, @Result, @Path, @Error, @BackupCmd)
+        """;
+
+    public async Task<IReadOnlyList<BackupPoint>> GetPointsAsync(int? jobId, string? vm, string? image, CancellationToken ct)
+    {
+        var filters = new List<string>();
+        if (jobId is not null) filters.Add("job_id = @jobId");
+        if (vm is not null) filters.Add("vm = @vm");
+        if (image is not null) filters.Add("image = @image");
+        var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<PointRow>(new CommandDefinition(
+            $"SELECT {PointColumns} FROM cephbackup_points {where} ORDER BY image, chain, point, job_id, id",
+            new { jobId, vm, image }, cancellationToken: ct));
+        return rows.Select(r => r.ToPoint()).ToList();
+    }
+
+    public async Task<long> RecordPointAsync(BackupPoint point, BackupLogEntry log, CancellationToken ct)
+    {
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(InsertPoint, PointArgs(point), tx, cancellationToken: ct));
+        await UpdateLinkAsync(conn, tx, point.LinkId,
+            "UPDATE backup_vms SET inc = @Point, `full` = @Chain, success = 1 WHERE id = @LinkId",
+            new { point.Point, point.Chain, point.LinkId }, ct);
+        await conn.ExecuteAsync(new CommandDefinition(InsertLog, CatalogRules.LogArgs(log), tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return id;
+    }
+
+    public async Task RecordFailureAsync(int linkId, BackupLogEntry log, CancellationToken ct)
+    {
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await UpdateLinkAsync(conn, tx, linkId, "UPDATE backup_vms SET success = 0 WHERE id = @linkId", new { linkId }, ct);
+        await conn.ExecuteAsync(new CommandDefinition(InsertLog, CatalogRules.LogArgs(log), tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    // A vanished backup_vms row means the job was edited under us; recording against nothing would leave
+    // a point whose counters nobody owns, so the whole transaction is rolled back instead.
+    private static async Task UpdateLinkAsync(MySqlConnection conn, MySqlTransaction tx, int linkId, string sql, object args, CancellationToken ct)
+    {
+        // MySqlConnector reports found rows (UseAffectedRows=false), so 0 means missing, not unchanged.
+        var found = await conn.ExecuteAsync(new CommandDefinition(sql, args, tx, cancellationToken: ct));
+        if (found == 0)
+            throw new CephBackupException(ExitCode.DatabaseError, $"backup_vms row {linkId} does not exist (job changed during the run?)");
+    }
+
+    public async Task<bool> ImportPointAsync(BackupPoint point, CancellationToken ct)
+    {
+        // A plain INSERT plus the duplicate-key error, not INSERT IGNORE: IGNORE would also turn
+        // truncation and NOT NULL errors into warnings and store damaged rows silently.
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        try
+        {
+            await conn.ExecuteAsync(new CommandDefinition(InsertPoint, PointArgs(point), cancellationToken: ct));
+            return true;
+        }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.DuplicateKeyEntry)
+        {
+            return false;
+        }
+    }
+
+    public async Task SetPointStatusAsync(IReadOnlyCollection<long> ids, string status, CancellationToken ct)
+    {
+        if (!CatalogRules.IsKnownStatus(status)) throw new ArgumentException($"unknown point status '{status}'", nameof(status));
+        if (ids.Count == 0) return;
+        await ExecAsync("UPDATE cephbackup_points SET status = @status WHERE id IN @ids", new { ids, status }, ct);
+    }
+
+    public async Task DeletePointsAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return;
+        await ExecAsync("DELETE FROM cephbackup_points WHERE id IN @ids", new { ids }, ct);
+    }
+
+    public Task SetVerifiedAsync(long id, DateTime utc, CancellationToken ct) =>
+        ExecAsync("UPDATE cephbackup_points SET verified_at = @utc WHERE id = @id", new { id, utc }, ct);
+
+    private static object PointArgs(BackupPoint p)
+    {
+        if (!CatalogRules.IsKnownStatus(p.Status)) throw new ArgumentException($"unknown point status '{p.Status}'", nameof(p));
+        return new
+        {
+            p.JobId, p.JobName, p.LinkId, p.Vm, p.Image, p.Chain, p.Point, Type = p.Type.ToDb(), p.BasePoint, p.Snapshot,
+            p.FilePath, p.SizeBytes, p.ImageSizeBytes, p.Sha256, p.Status, p.StartedAt, p.EndedAt, p.VerifiedAt,
+        };
+    }
+
+    // The type is stored as text; mapping through PointTypes keeps one definition of the spelling.
+    private sealed class PointRow
+    {
+        public long Id { get; init; }
+        public int JobId { get; init; }
+        public string JobName { get; init; } = "";
+        public int LinkId { get; init; }
+        public string Vm { get; init; } = "";
+        public string Image { get; init; } = "";
+        public int Chain { get; init; }
+        public int Point { get; init; }
+        public string Type { get; init; } = "";
+        public int? BasePoint { get; init; }
+        public string Snapshot { get; init; } = "";
+        public string FilePath { get; init; } = "";
+        public long SizeBytes { get; init; }
+        public long ImageSizeBytes { get; init; }
+        public string? Sha256 { get; init; }
+        public string Status { get; init; } = "";
+        public DateTime StartedAt { get; init; }
+        public DateTime EndedAt { get; init; }
+        public DateTime? VerifiedAt { get; init; }
+
+        public BackupPoint ToPoint() => new()
+        {
+            Id = Id, JobId = JobId, JobName = JobName, LinkId = LinkId, Vm = Vm, Image = Image, Chain = Chain,
+            Point = Point, Type = PointTypes.FromDb(Type), BasePoint = BasePoint, Snapshot = Snapshot,
+            FilePath = FilePath, SizeBytes = SizeBytes, ImageSizeBytes = ImageSizeBytes, Sha256 = Sha256,
+            Status = Status, StartedAt = StartedAt, EndedAt = EndedAt, VerifiedAt = VerifiedAt,
+        };
+    }
+}

@@ -1,0 +1,108 @@
+using Dapper;
+using MySqlConnector;
+
+namespace CephBackup.Core.Catalog;
+
+/// <summary>
+/// <see cref="ICatalog"/> over MySQL/MariaDB. Expects a migrated database (<see cref="Migrator"/>):
+/// backup_log ids come from AUTO_INCREMENT. Every PHP column is read by name with an explicit alias,
+/// because the PHP schema has hyphenated and numeric column names and its order is not ours to rely on.
+/// </summary>
+public sealed partial class MySqlCatalog : ICatalog, IAsyncDisposable
+{
+    private readonly MySqlDataSource _ds;
+
+    public MySqlCatalog(string connectionString)
+    {
+        _ds = new MySqlDataSourceBuilder(CatalogConnection.Normalize(connectionString)).Build();
+    }
+
+    public ValueTask DisposeAsync() => _ds.DisposeAsync();
+
+    // NULL enabled/checkmount/max_inc behave as 0, as they did in the PHP comparisons (enabled = 1, inc >= max_inc).
+    private const string JobColumns = """
+        idbackup_jobs AS Id, name AS Name, COALESCE(max_inc, 0) AS MaxInc, COALESCE(enabled, 0) AS Enabled,
+        lastrun AS LastRun, lastcompletion AS LastCompletion, path AS Path, COALESCE(checkmount, 0) AS CheckMount,
+        retention AS Retention, mountpoint AS MountPoint, `snap-prefix` AS SnapPrefix, `max-snaps` AS MaxSnaps,
+        `mode` AS Mode
+        """;
+
+    // Links whose job id is NULL belong to no job; they would surface as a phantom job 0.
+    private const string ImageSelect = """
+        SELECT bv.id AS LinkId, bv.idbackup_jobs AS JobId, bv.idvms AS VmId, v.vm AS Vm, v.image AS Image,
+               COALESCE(bv.inc, 0) AS Inc, COALESCE(bv.`full`, 0) AS `Full`
+        FROM backup_vms bv JOIN vms v ON v.idvms = bv.idvms
+        WHERE bv.idbackup_jobs IS NOT NULL
+        """;
+
+    public async Task<IReadOnlyList<BackupJob>> GetJobsAsync(bool enabledOnly, CancellationToken ct)
+    {
+        var where = enabledOnly ? "WHERE enabled = 1" : "";
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<BackupJob>(new CommandDefinition(
+            $"SELECT {JobColumns} FROM backup_jobs {where} ORDER BY idbackup_jobs", cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>Job names are not unique in the PHP schema; the lowest id wins, as in a plain PHP lookup.</summary>
+    public async Task<BackupJob?> GetJobByNameAsync(string name, CancellationToken ct)
+    {
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        return await conn.QueryFirstOrDefaultAsync<BackupJob>(new CommandDefinition(
+            $"SELECT {JobColumns} FROM backup_jobs WHERE name = @name ORDER BY idbackup_jobs LIMIT 1",
+            new { name }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<JobImage>> GetJobImagesAsync(int jobId, CancellationToken ct)
+    {
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<JobImage>(new CommandDefinition(
+            $"{ImageSelect} AND bv.idbackup_jobs = @jobId ORDER BY v.vm, v.image, bv.id",
+            new { jobId }, cancellationToken: ct))).AsList();
+    }
+
+    public async Task<IReadOnlyList<JobImage>> GetImagesOfVmAsync(string vm, CancellationToken ct)
+    {
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<JobImage>(new CommandDefinition(
+            $"{ImageSelect} AND v.vm = @vm ORDER BY v.vm, v.image, bv.id",
+            new { vm }, cancellationToken: ct))).AsList();
+    }
+
+    public Task<ScheduleFlags?> GetDaysAsync(int jobId, CancellationToken ct) => GetScheduleAsync("backup_days", 7, jobId, ct);
+
+    public Task<ScheduleFlags?> GetWeeksAsync(int jobId, CancellationToken ct) => GetScheduleAsync("backup_weeks", 5, jobId, ct);
+
+    private async Task<ScheduleFlags?> GetScheduleAsync(string table, int columns, int jobId, CancellationToken ct)
+    {
+        // Aliases d1..dn: the real names `1`..`n` would be confused with ordinals by careless readers (as in PHP).
+        var select = string.Join(", ", Enumerable.Range(1, columns).Select(n => $"`{n}` AS d{n}"));
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        await using var cmd = new MySqlCommand(
+            $"SELECT {select} FROM `{table}` WHERE idbackup_job = @jobId ORDER BY id LIMIT 1", conn);
+        cmd.Parameters.AddWithValue("@jobId", jobId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        var values = new int?[columns];
+        for (var n = 1; n <= columns; n++)
+        {
+            var ordinal = r.GetOrdinal($"d{n}");
+            values[n - 1] = r.IsDBNull(ordinal) ? null : r.GetInt32(ordinal);
+        }
+        return CatalogRules.ToScheduleFlags(values);
+    }
+
+    public Task SetJobLastRunAsync(int jobId, DateTime utc, CancellationToken ct) =>
+        ExecAsync("UPDATE backup_jobs SET lastrun = @utc WHERE idbackup_jobs = @jobId", new { jobId, utc }, ct);
+
+    public Task SetJobLastCompletionAsync(int jobId, DateTime utc, CancellationToken ct) =>
+        ExecAsync("UPDATE backup_jobs SET lastcompletion = @utc WHERE idbackup_jobs = @jobId", new { jobId, utc }, ct);
+
+    public Task SetImageLastRunAsync(int linkId, DateTime utc, CancellationToken ct) =>
+        ExecAsync("UPDATE backup_vms SET lastrun = @utc WHERE id = @linkId", new { linkId, utc }, ct);
+
+    private async Task<int> ExecAsync(string sql, object args, CancellationToken ct)
+    {
+        await using var conn = await _ds.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: ct));
+    }
+}
