@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using CephBackup.Core;
 using CephBackup.Core.Ceph;
+using CephBackup.IntegrationTests.Infrastructure;
 
 namespace CephBackup.IntegrationTests.Ceph;
 
@@ -149,13 +150,11 @@ public class ProcessRunnerTests
     public async Task Missing_executable_is_a_ceph_error()
     {
         var e = await Assert.ThrowsAsync<CephBackupException>(() =>
-            _runner.RunAsync(new ProcessSpec("/nonexistent/rbd-" + TestEnv_Unique(), ["ls"]), default));
+            _runner.RunAsync(new ProcessSpec("/nonexistent/rbd-" + TestEnv.Unique(), ["ls"]), default));
 
         Assert.Equal(ExitCode.CephError, e.Code);
         Assert.StartsWith("cannot run '/nonexistent/rbd-", e.Message);
     }
-
-    private static string TestEnv_Unique() => Infrastructure.TestEnv.Unique();
 
     private sealed class CountingStream : Stream
     {
