@@ -1,6 +1,7 @@
 using CephBackup.Core;
 using CephBackup.Core.Reporting;
 using MailKit.Security;
+using Microsoft.Extensions.Configuration;
 
 namespace CephBackup.Tests.Reporting;
 
@@ -60,5 +61,20 @@ public sealed class SmtpMailSenderConfigTests
         var text = (Valid with { User = "u", Password = "hunter2-pw" }).ToString();
         Assert.DoesNotContain("hunter2-pw", text);
         Assert.Contains("Password = ***", text);
+    }
+
+    [Fact]
+    public void Mail_section_of_the_config_file_binds_to_MailOptions()
+    {
+        var json = """
+            { "Mail": { "Enabled": true, "Host": "smtp.example.org", "Port": 465, "Security": "SslOnConnect",
+                        "User": "u", "Password": "p", "From": "backup@example.org", "To": ["a@example.org", "b@example.org"] } }
+            """;
+        var config = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json))).Build();
+
+        var o = config.GetSection("Mail").Get<MailOptions>()!;
+
+        Assert.Equal(Valid with { Port = 465, Security = MailSecurity.SslOnConnect, User = "u", Password = "p", To = o.To }, o);
+        Assert.Equal(["a@example.org", "b@example.org"], o.To);
     }
 }
