@@ -40,7 +40,7 @@ public sealed class BackupBed : IAsyncDisposable
             Catalog = new MySqlCatalog(db.ConnectionString),
             Ceph = ceph,
             LogText = logText,
-            Log = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.TextWriter(logText).CreateLogger(),
+            Log = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(new StringSink(logText)).CreateLogger(),
         };
     }
 
@@ -89,5 +89,14 @@ public sealed class BackupBed : IAsyncDisposable
         await Smtp.DisposeAsync();
         await Db.DisposeAsync();
         try { Directory.Delete(Root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Collects rendered log lines so tests can grep them (for secrets, for reasons).</summary>
+public sealed class StringSink(StringWriter target) : Serilog.Core.ILogEventSink
+{
+    public void Emit(Serilog.Events.LogEvent e)
+    {
+        lock (target) target.WriteLine($"[{e.Level}] {e.RenderMessage()} {e.Exception}");
     }
 }
