@@ -1,3 +1,4 @@
+using CephBackup.Core;
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
 using CephBackup.Core.Jobs;
@@ -31,6 +32,15 @@ public sealed class AppServices : IAsyncDisposable
             Rbd = new RbdCli(new ProcessRunner(), config.Ceph),
             Mail = new SmtpMailSender(config.Mail),
         };
+    }
+
+    /// <summary>Fails with one line (exit 13) when the catalog is unreachable or older than this binary expects.</summary>
+    public async Task RequireMigratedAsync(CancellationToken ct)
+    {
+        var version = await new Migrator(Config.ConnectionString).CurrentVersionAsync(ct);
+        if (version is null || version < Migrator.LatestVersion)
+            throw new CephBackupException(ExitCode.DatabaseError,
+                $"catalog database is at schema version {version?.ToString() ?? "none"}, this cephbackup needs {Migrator.LatestVersion}: run 'cephbackup db migrate'");
     }
 
     public BackupService Backup() => new(Catalog, Locks, Rbd, Mail, Config.Ceph, new MountTable(), Time,

@@ -1,0 +1,76 @@
+using CephBackup.Core;
+using CephBackup.IntegrationTests.Infrastructure;
+
+namespace CephBackup.IntegrationTests.Cli;
+
+/// <summary>The real verbs through the real CLI host, config file and all.</summary>
+public class CliEndToEndTests : IAsyncLifetime
+{
+    private BackupBed _bed = null!;
+    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
+
+    [Fact]
+    public async Task Migrate_is_idempotent_and_exec_backs_up_through_the_cli()
+    {
+        var cli = new CliRun(_bed.Root, _bed.Db.ConnectionString, _bed.Smtp.Port);
+        var first = await cli.RunAsync("db", "migrate");
+        Assert.Equal(0, first.ExitCode);
+        Assert.Contains("schema is current", first.Stdout); // BackupBed migrated already
+        var job = await _bed.AddJobAsync("CLI1", maxInc: 3, path: Path.Combine(_bed.Root, "target"));
+        var img = await _bed.AddImageAsync(job, "vmcli");
+
+        var dry = await cli.RunAsync("exec", "--dry-run");
+        Assert.Equal(0, dry.ExitCode);
+        Assert.Contains($"vmcli/{img}: FULL 000001-000000", dry.Stdout);
+
+        var run = await cli.RunAsync("exec");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.True(File.Exists(Path.Combine(_bed.Root, "target", "CLI1", "vmcli", img, "000001", "000000")));
+        Assert.Contains("SUCCESS", cli.AllLogs());
+        Assert.Contains("FULL 000001-000000", cli.AllLogs());
+
+        Assert.Equal((int)ExitCode.InvalidInput, (await cli.RunAsync("exec", "--job", "NOPE")).ExitCode);
+    }
+
+    [Fact]
+    public async Task An_unmigrated_or_unreachable_database_is_one_line_exit_13_and_touches_nothing()
+    {
+        await using var empty = await TestDatabase.CreateAsync();
+        var cli = new CliRun(_bed.Root, empty.ConnectionString, _bed.Smtp.Port);
+        var r = await cli.RunAsync("exec");
+        Assert.Equal((int)ExitCode.DatabaseError, r.ExitCode);
+        Assert.Contains("db migrate", r.Stderr);
+
+        var secret = "DbS3cret-" + TestEnv.Unique();
+        var down = new CliRun(_bed.Root, CliRun.WithPassword(empty.ConnectionString, secret).Replace("Port=3307", "Port=1"), _bed.Smtp.Port);
+        var d = await down.RunAsync("exec");
+        Assert.Equal((int)ExitCode.DatabaseError, d.ExitCode);
+        Assert.Single(d.Stderr.Trim().Split('\n'));
+        Assert.DoesNotContain(secret, d.Stderr + d.Stdout + down.AllLogs());
+        Assert.DoesNotContain(Directory.EnumerateDirectories(_bed.Root, "*", SearchOption.AllDirectories), p => !p.Contains("logs"));
+    }
+
+    [Fact]
+    public async Task Wrong_db_and_smtp_passwords_never_show_up_anywhere()
+    {
+        var dbSecret = "DbS3cret-" + TestEnv.Unique();
+        var mailSecret = "MailS3cret-" + TestEnv.Unique();
+        var bad = new CliRun(_bed.Root, CliRun.WithPassword(_bed.Db.ConnectionString, dbSecret), _bed.Smtp.Port, mailSecret);
+        var r = await bad.RunAsync("exec", "--dry-run");
+        Assert.Equal((int)ExitCode.DatabaseError, r.ExitCode);
+        Assert.DoesNotContain(dbSecret, r.Stderr + r.Stdout + bad.AllLogs());
+
+        var job = await _bed.AddJobAsync("SEC", maxInc: 3);
+        await _bed.AddImageAsync(job, "vmsec");
+        await using var authSmtp = await TestSmtpServer.StartAsync("mailuser", mailSecret);
+        var good = new CliRun(_bed.Root, _bed.Db.ConnectionString, authSmtp.Port, mailSecret);
+        var ok = await good.RunAsync("exec");
+        Assert.True(ok.ExitCode == 0, ok.Stderr);
+        var mails = await authSmtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10));
+        Assert.Equal("mailuser", mails[0].AuthenticatedUser);
+        var everything = ok.Stdout + ok.Stderr + good.AllLogs() + string.Concat(mails.Select(m => m.Message.ToString()));
+        Assert.DoesNotContain(mailSecret, everything);
+        Assert.DoesNotContain("rbdbackup-pw", everything);
+    }
+}
