@@ -14,8 +14,13 @@ internal static class CatalogRules
         return new ScheduleFlags(flags);
     }
 
-    /// <summary>MySQL caps lock names at 64 characters; "cephbackup.job." + an int is at most 26.</summary>
-    public static string JobLockName(int jobId) => $"cephbackup.job.{jobId}";
+    /// <summary>
+    /// Named locks are server-wide, not per database: the catalog's database name is part of the name so
+    /// two catalogs on one server (or two test databases) never block each other's job 1. MySQL caps lock
+    /// names at 64 characters; this is at most 15 + 11 + 1 + 12 = 39.
+    /// </summary>
+    public static string JobLockName(string database, int jobId) =>
+        $"cephbackup.job.{jobId}.{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(database)))[..12]}";
 
     // backup_log has the PHP tool's narrow columns (job name varchar(45) while backup_jobs.name is 128):
     // in strict mode an over-long value would fail the whole RecordPoint transaction, losing a good point

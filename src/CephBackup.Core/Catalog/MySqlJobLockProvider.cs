@@ -4,7 +4,7 @@ using MySqlConnector;
 namespace CephBackup.Core.Catalog;
 
 /// <summary>
-/// Per-job MySQL named locks (<c>GET_LOCK('cephbackup.job.&lt;id&gt;', 0)</c>). The server releases a named
+/// Per-job MySQL named locks (<c>GET_LOCK('cephbackup.job.&lt;id&gt;.&lt;database hash&gt;', 0)</c>). The server releases a named
 /// lock when its connection ends, so a crashed or killed run never blocks the job, unlike the PHP
 /// tool's lastrun &gt; lastcompletion check. The holder's host/pid/start are recorded for messages only.
 /// </summary>
@@ -14,10 +14,11 @@ public sealed class MySqlJobLockProvider(string connectionString, TimeProvider? 
     internal static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(60);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly string _database = new MySqlConnectionStringBuilder(connectionString).Database;
 
     public async Task<IJobLock?> TryAcquireAsync(int jobId, string host, int pid, DateTime startedUtc, CancellationToken ct)
     {
-        var name = CatalogRules.JobLockName(jobId);
+        var name = CatalogRules.JobLockName(_database, jobId);
         // Dedicated and non-pooled: a pooled connection keeps the lock after Close() until it is reused.
         var conn = new MySqlConnection(CatalogConnection.Dedicated(connectionString));
         try
@@ -57,7 +58,7 @@ public sealed class MySqlJobLockProvider(string connectionString, TimeProvider? 
         await using var conn = new MySqlConnection(CatalogConnection.Normalize(connectionString));
         await conn.OpenAsync(ct);
         var holderConnection = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT IS_USED_LOCK(@name)", new { name = CatalogRules.JobLockName(jobId) }, cancellationToken: ct));
+            "SELECT IS_USED_LOCK(@name)", new { name = CatalogRules.JobLockName(_database, jobId) }, cancellationToken: ct));
         if (holderConnection is null) return null;
 
         var row = await conn.QuerySingleOrDefaultAsync<HolderRow>(new CommandDefinition(

@@ -41,7 +41,8 @@ public static class AppConfigLoader
         {
             throw Error($"config file {path} cannot be read: {OneLine(e.InnerException?.Message ?? e.Message)}");
         }
-        CheckKeys(cfg);
+        CheckKeys(fromEnvironment: false, ((IConfigurationRoot)cfg).Providers.First());
+        CheckKeys(fromEnvironment: true, ((IConfigurationRoot)cfg).Providers.Last());
 
         var cs = cfg["Database:ConnectionString"];
         if (string.IsNullOrWhiteSpace(cs)) throw Error("Database:ConnectionString is required");
@@ -82,14 +83,21 @@ public static class AppConfigLoader
         return new AppConfig(cs, ceph, mail, cfg);
     }
 
-    private static void CheckKeys(IConfiguration cfg)
+    /// <summary>
+    /// A typo in the file is an error. From the environment only CEPHBACKUP_&lt;Section&gt;__&lt;Key&gt; of a known
+    /// section is checked: other CEPHBACKUP_* variables (CEPHBACKUP_CONFIG, test settings) are not config keys.
+    /// </summary>
+    private static void CheckKeys(bool fromEnvironment, IConfigurationProvider provider)
     {
-        foreach (var (key, _) in cfg.AsEnumerable())
+        foreach (var (key, _) in new ConfigurationRoot([provider]).AsEnumerable())
         {
             var parts = key.Split(':');
-            if (parts[0].Equals("CONFIG", StringComparison.OrdinalIgnoreCase) || parts[0].Equals("Serilog", StringComparison.OrdinalIgnoreCase)) continue;
+            if (parts[0].Equals("Serilog", StringComparison.OrdinalIgnoreCase)) continue;
             if (!Known.TryGetValue(parts[0], out var keys))
+            {
+                if (fromEnvironment) continue;
                 throw Error($"unknown configuration section '{parts[0]}' (known: Database, Ceph, Mail, Serilog)");
+            }
             if (parts.Length > 1 && !keys.Contains(parts[1], StringComparer.OrdinalIgnoreCase))
                 throw Error($"unknown configuration key '{parts[0]}:{parts[1]}' (known: {string.Join(", ", keys)})");
         }

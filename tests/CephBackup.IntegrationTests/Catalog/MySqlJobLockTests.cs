@@ -109,7 +109,7 @@ public sealed class MySqlJobLockTests : MigratedDatabaseTest
         await Db.ExecAsync("INSERT INTO cephbackup_job_locks VALUES (7, 'old-host', 1, '2020-01-01', 999999)");
         await using var foreign = new MySqlConnector.MySqlConnection(Db.ConnectionString + ";Pooling=false");
         await foreign.OpenAsync();
-        await using (var cmd = new MySqlConnector.MySqlCommand("SELECT GET_LOCK('cephbackup.job.7', 0)", foreign))
+        await using (var cmd = new MySqlConnector.MySqlCommand($"SELECT GET_LOCK('{CatalogRules.JobLockName(Db.Name, 7)}', 0)", foreign))
             Assert.Equal(1L, Convert.ToInt64(await cmd.ExecuteScalarAsync()));
 
         var holder = await NewProvider().GetHolderAsync(7, Ct);

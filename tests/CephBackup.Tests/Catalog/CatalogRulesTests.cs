@@ -17,8 +17,9 @@ public sealed class CatalogRulesTests
     [Fact]
     public void Job_lock_names_fit_the_mysql_limit_for_every_id()
     {
-        Assert.Equal("cephbackup.job.7", CatalogRules.JobLockName(7));
-        Assert.True(CatalogRules.JobLockName(int.MinValue).Length <= 64);
+        Assert.StartsWith("cephbackup.job.7.", CatalogRules.JobLockName("cephbackup", 7));
+        Assert.NotEqual(CatalogRules.JobLockName("a", 7), CatalogRules.JobLockName("b", 7));
+        Assert.True(CatalogRules.JobLockName(new string('d', 64), int.MinValue).Length <= 64);
     }
 
     [Theory]

@@ -4,6 +4,7 @@ using CephBackup.Core.Reporting;
 
 namespace CephBackup.Tests.Cli;
 
+[Collection("environment")]
 public class ConfigTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("cbcfg-").FullName;
@@ -63,6 +64,43 @@ public class ConfigTests : IDisposable
     {
         var e = Assert.Throws<CephBackupException>(() => AppConfigLoader.Load(Write("""{ "Database": { "ConnectionString": "Serverr=h;Password=S3cret-pw" } }""")));
         Assert.DoesNotContain("S3cret", e.Message);
+    }
+
+    [Fact]
+    public void Environment_overrides_apply_and_only_known_sections_are_checked()
+    {
+        Environment.SetEnvironmentVariable("CEPHBACKUP_Ceph__TimeoutSeconds", "33");
+        Environment.SetEnvironmentVariable("CEPHBACKUP_TEST_SOMETHING", "x");
+        try
+        {
+            Assert.Equal(33, AppConfigLoader.Load(Write(Valid)).Ceph.TimeoutSeconds);
+            Environment.SetEnvironmentVariable("CEPHBACKUP_Ceph__TimeoutSecs", "33");
+            Assert.Contains("Ceph:TimeoutSecs", Assert.Throws<CephBackupException>(() => AppConfigLoader.Load(Write(Valid))).Message);
+        }
+        finally
+        {
+            foreach (var v in new[] { "CEPHBACKUP_Ceph__TimeoutSeconds", "CEPHBACKUP_TEST_SOMETHING", "CEPHBACKUP_Ceph__TimeoutSecs" })
+                Environment.SetEnvironmentVariable(v, null);
+        }
+    }
+
+    [Fact]
+    public void Random_and_truncated_config_files_give_a_config_error_never_a_crash()
+    {
+        var rnd = new Random(3);
+        for (var i = 0; i < 300; i++)
+        {
+            var text = i % 2 == 0 ? Valid[..rnd.Next(Valid.Length)] : Mutate(rnd, Valid);
+            try { AppConfigLoader.Load(Write(text)); }
+            catch (CephBackupException e) { Assert.Equal(ExitCode.ConfigError, e.Code); }
+        }
+    }
+
+    private static string Mutate(Random rnd, string s)
+    {
+        var chars = s.ToCharArray();
+        for (var k = 0; k < 3; k++) chars[rnd.Next(chars.Length)] = "{}[]\":,0a\n"[rnd.Next(10)];
+        return new string(chars);
     }
 
     [Fact]

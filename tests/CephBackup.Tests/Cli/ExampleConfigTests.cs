@@ -2,6 +2,7 @@ using CephBackup.Cli;
 
 namespace CephBackup.Tests.Cli;
 
+[Collection("environment")]
 public class ExampleConfigTests
 {
     [Fact]
