@@ -75,11 +75,19 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
             results.AddRange(await BackupVmAsync(job, vm.ToList(), ct));
         }
         var end = time.GetUtcNow();
-        await catalog.SetJobLastCompletionAsync(job.Id, end.UtcDateTime, ct);
+        var catalogLost = false;
+        try { await catalog.SetJobLastCompletionAsync(job.Id, end.UtcDateTime, ct); }
+        catch (MySqlConnector.MySqlException e)
+        {
+            // The report must still go out: it is how the admin learns that the catalog died mid-run.
+            catalogLost = true;
+            warnings.Add($"could not record the job's completion in the catalog: {e.Message}");
+        }
         WriteLastBk(job, end);
         return new JobReport
         {
-            JobName = job.Name, Result = results.Any(r => r.Result == ImageResult.Failed) || warnings.Any(w => w.StartsWith("lost", StringComparison.Ordinal)) ? JobResult.Failed : JobResult.Success,
+            JobName = job.Name,
+            Result = catalogLost || results.Any(r => r.Result == ImageResult.Failed) || warnings.Any(w => w.StartsWith("lost", StringComparison.Ordinal)) ? JobResult.Failed : JobResult.Success,
             Images = results, Warnings = warnings, Start = start, End = end,
         };
     }
