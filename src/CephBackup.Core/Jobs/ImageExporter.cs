@@ -40,6 +40,7 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
             written = await sink.CompleteAsync();
         }
         CheckStream(plan, written);
+        // Taken after the last write: a file modified later has an mtime above EndedAt (see ImagePlanning).
         var ended = time.GetUtcNow().UtcDateTime;
         var point = new BackupPoint
         {

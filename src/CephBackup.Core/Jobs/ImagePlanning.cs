@@ -13,7 +13,7 @@ public sealed record ImagePlan(ImageTarget Target, PointPlan Point, string Snaps
 /// <see cref="BackupPlanner"/>): a diff is only planned when the snapshot and every file it depends on
 /// are there and the file it starts from still has its recorded checksum; otherwise a new chain starts.
 /// </summary>
-public sealed class ImagePlanning(ICatalog catalog, IRbd rbd)
+public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
 {
     public async Task<ImagePlan> PlanAsync(JobSettings job, ImageTarget t, CancellationToken ct)
     {
@@ -56,9 +56,16 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd)
             if (p.Sha256 is null) return $"base file {file} has no recorded checksum";
             if (new FileInfo(file).Length != p.SizeBytes) return $"base file {file} has size {new FileInfo(file).Length}, recorded {p.SizeBytes}";
         }
-        // The file the new diff extends is re-read in full: a flipped byte there would poison every later point.
+        // The file the new diff extends must still hold what was recorded: a changed byte there would poison
+        // every later point. Re-reading a multi-GiB full every night is the price of certainty, so it is
+        // re-hashed only when it was written to after it was last known good (mtime, like git's stat cache);
+        // silent bit rot without a write is what `verify` is for.
         var baseFile = job.Layout.PointFile(t.Vm, t.ImageName, basePoint.Chain, basePoint.Point);
+        var knownGood = basePoint.VerifiedAt is { } v && v > basePoint.EndedAt ? v : basePoint.EndedAt;
+        if (File.GetLastWriteTimeUtc(baseFile) <= DateTime.SpecifyKind(knownGood, DateTimeKind.Utc)) return null;
         var sha = await PointFiles.Sha256OfFileAsync(baseFile, ct);
-        return sha == basePoint.Sha256 ? null : $"base file {baseFile} does not match its recorded sha256";
+        if (sha != basePoint.Sha256) return $"base file {baseFile} does not match its recorded sha256";
+        await catalog.SetVerifiedAsync(basePoint.Id, time.GetUtcNow().UtcDateTime, ct);
+        return null;
     }
 }

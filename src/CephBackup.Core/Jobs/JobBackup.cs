@@ -12,7 +12,7 @@ namespace CephBackup.Core.Jobs;
 internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd rbd, CephOptions ceph,
     MountTable mounts, TimeProvider time, HostIdentity host, ILogger log)
 {
-    private readonly ImagePlanning _planning = new(catalog, rbd);
+    private readonly ImagePlanning _planning = new(catalog, rbd, time);
     private readonly ImageExporter _exporter = new(rbd, time, log);
 
     public async Task<JobReport> RunAsync(BackupJob row, DateOnly day, bool dryRun,
