@@ -46,6 +46,11 @@ public sealed class AppServices : IAsyncDisposable
     public BackupService Backup() => new(Catalog, Locks, Rbd, Mail, Config.Ceph, new MountTable(), Time,
         new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
 
+    public RetentionService Retention() => new(Catalog, Mail, Log);
+
+    public TrimSnapService TrimSnap() => new(Catalog, Locks, Rbd, Config.Ceph, Time,
+        new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+
     public async ValueTask DisposeAsync()
     {
         if (Log is IAsyncDisposable d) await d.DisposeAsync();

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using CephBackup.Commands.Db;
 using CephBackup.Commands.Exec;
+using CephBackup.Commands.Retention;
+using CephBackup.Commands.TrimSnap;
 using CephBackup.Core;
 using MySqlConnector;
 
@@ -18,6 +20,8 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         {
             ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             DbCommand.Create(global, async (a, ct) => await DbMigrateRunner.RunAsync(App(a.ConfigPath), stdout, ct)),
+            RetentionCommand.Create(global, async (a, ct) => await RetentionRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
+            TrimSnapCommand.Create(global, async (a, ct) => await TrimSnapRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
         };
         root.Options.Add(global.Config);
         root.Description += "\n\n" + ExitCodesHelp;

@@ -1,0 +1,16 @@
+using CephBackup.Cli;
+using CephBackup.Core.Jobs;
+
+namespace CephBackup.Commands.TrimSnap;
+
+public static class TrimSnapRunner
+{
+    public static async Task<int> RunAsync(TrimSnapArgs args, AppServices app, TextWriter stdout, CancellationToken ct)
+    {
+        var outcome = await app.TrimSnap().RunAsync(new TrimSnapRequest { JobName = args.Job, DryRun = args.DryRun }, stdout, ct);
+        app.Log.Information("trimsnap: {Deleted} snapshot(s) deleted, {Failed} failed, {Errors} image(s) or job(s) not trimmed",
+            outcome.Images.Sum(i => i.Deleted), outcome.Images.Sum(i => i.Failed),
+            outcome.Images.Count(i => i.Error is not null) + outcome.JobErrors.Count);
+        return (int)outcome.ExitCode;
+    }
+}
