@@ -36,6 +36,11 @@ public sealed class AppServices : IAsyncDisposable
     public BackupService Backup() => new(Catalog, Locks, Rbd, Mail, Config.Ceph, new MountTable(), Time,
         new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
 
+    public ListService List() => new(Catalog);
+
+    public CatalogImportService CatalogImport() =>
+        new(Catalog, Locks, Time, new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+
     public async ValueTask DisposeAsync()
     {
         if (Log is IAsyncDisposable d) await d.DisposeAsync();

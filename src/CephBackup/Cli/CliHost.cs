@@ -1,6 +1,8 @@
 using System.CommandLine;
+using CephBackup.Commands.Catalog;
 using CephBackup.Commands.Db;
 using CephBackup.Commands.Exec;
+using CephBackup.Commands.ListVerb;
 using CephBackup.Core;
 using MySqlConnector;
 
@@ -18,6 +20,8 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         {
             ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             DbCommand.Create(global, async (a, ct) => await DbMigrateRunner.RunAsync(App(a.ConfigPath), stdout, ct)),
+            ListCommand.Create(global, async (a, ct) => await ListRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
+            CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
         };
         root.Options.Add(global.Config);
         root.Description += "\n\n" + ExitCodesHelp;
