@@ -1,8 +1,8 @@
+using CephBackup.Cli;
 using CephBackup.Core;
 using CephBackup.Core.Jobs;
 using CephBackup.Core.Reporting;
 
-// Not ".List": a namespace named List under CephBackup.Commands would shadow List<T> in every sibling verb.
 namespace CephBackup.Commands.ListVerb;
 
 public static class ListRunner
