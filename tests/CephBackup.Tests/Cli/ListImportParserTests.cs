@@ -48,6 +48,7 @@ public class ListImportParserTests
     {
         var err = new StringWriter();
         var code = await new CliHost(new StringWriter(), err).RunAsync(["catalog"]);
-        Assert.NotEqual(0, code);
+        Assert.Equal((int)Core.ExitCode.Usage, code);
+        Assert.Contains("error:", err.ToString());
     }
 }
