@@ -50,6 +50,10 @@ public sealed class AppServices : IAsyncDisposable
 
     public TrimSnapService TrimSnap() => new(Catalog, Locks, Rbd, Config.Ceph, Time,
         new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+    public ListService List() => new(Catalog);
+
+    public CatalogImportService CatalogImport() =>
+        new(Catalog, Locks, Time, new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
 
     public async ValueTask DisposeAsync()
     {

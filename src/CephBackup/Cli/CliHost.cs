@@ -1,8 +1,10 @@
 using System.CommandLine;
+using CephBackup.Commands.Catalog;
 using CephBackup.Commands.Db;
 using CephBackup.Commands.Exec;
 using CephBackup.Commands.Retention;
 using CephBackup.Commands.TrimSnap;
+using CephBackup.Commands.ListVerb;
 using CephBackup.Core;
 using MySqlConnector;
 
@@ -22,6 +24,8 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             DbCommand.Create(global, async (a, ct) => await DbMigrateRunner.RunAsync(App(a.ConfigPath), stdout, ct)),
             RetentionCommand.Create(global, async (a, ct) => await RetentionRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             TrimSnapCommand.Create(global, async (a, ct) => await TrimSnapRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
+            ListCommand.Create(global, async (a, ct) => await ListRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
+            CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
         };
         root.Options.Add(global.Config);
         root.Description += "\n\n" + ExitCodesHelp;

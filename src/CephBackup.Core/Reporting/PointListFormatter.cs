@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CephBackup.Core.Catalog;
+
+namespace CephBackup.Core.Reporting;
+
+/// <summary>
+/// The output of <c>cephbackup list</c>: an aligned table (the PHP bklist columns plus IMAGE and STATUS)
+/// or a JSON array for scripts.
+/// </summary>
+public static class PointListFormatter
+{
+    public static readonly string[] Columns = ["DATE", "TYPE", "RESTPOINT", "SIZE", "BACKUP-JOB", "IMAGE", "STATUS"];
+
+    /// <summary>
+    /// DATE is when the point's backup started (its snapshot was taken right after), in <paramref name="zone"/>
+    /// with the offset; SIZE is the diff file in decimal units, as in the report mail.
+    /// </summary>
+    public static string Table(string vm, IReadOnlyList<BackupPoint> points, TimeZoneInfo zone)
+    {
+        var rows = new List<string[]> { Columns };
+        rows.AddRange(points.Select(p => new[]
+        {
+            ReportFormatter.Time(AsUtc(p.StartedAt), zone), TypeLabel(p.Type), p.RestorePoint,
+            ReportFormatter.Size(p.SizeBytes), p.JobName, p.Image, p.Status,
+        }));
+        var widths = Enumerable.Range(0, Columns.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var sb = new StringBuilder();
+        foreach (var r in rows)
+            sb.AppendLine(string.Join("  ", r.Select((cell, c) => c == r.Length - 1 ? cell : cell.PadRight(widths[c]))));
+        if (points.Count == 0) sb.AppendLine($"(no restore points of VM {vm})");
+        return sb.ToString();
+    }
+
+    public static string TypeLabel(PointType t) => t switch
+    {
+        PointType.Full => "FULL",
+        PointType.Incremental => "INC",
+        _ => "DIFF",
+    };
+
+    private static readonly JsonWriterOptions JsonOptions = new()
+    {
+        Indented = true,
+        // Output is for terminals and scripts, never embedded in HTML: keep names like "ssd+1" readable.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>One array of objects with exactly: job, vm, image, restorePoint, type, time (UTC), sizeBytes, sha256, status.</summary>
+    public static string Json(IReadOnlyList<BackupPoint> points)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, JsonOptions))
+        {
+            w.WriteStartArray();
+            foreach (var p in points)
+            {
+                w.WriteStartObject();
+                w.WriteString("job", p.JobName);
+                w.WriteString("vm", p.Vm);
+                w.WriteString("image", p.Image);
+                w.WriteString("restorePoint", p.RestorePoint);
+                w.WriteString("type", p.Type.ToDb());
+                w.WriteString("time", AsUtc(p.StartedAt).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                w.WriteNumber("sizeBytes", p.SizeBytes);
+                if (p.Sha256 is null) w.WriteNull("sha256"); else w.WriteString("sha256", p.Sha256);
+                w.WriteString("status", p.Status);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
+    }
+
+    // The catalog hands out UTC (DateTimeKind=Utc); an Unspecified value is UTC by that same contract.
+    private static DateTimeOffset AsUtc(DateTime d) =>
+        new(d.Kind == DateTimeKind.Local ? d.ToUniversalTime() : DateTime.SpecifyKind(d, DateTimeKind.Utc));
+}

@@ -1,0 +1,7 @@
+namespace CephBackup.Commands.Catalog;
+
+public sealed record CatalogImportArgs
+{
+    public string? ConfigPath { get; init; }
+    public string? Job { get; init; }
+}
