@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# bench.sh - cephbackup against raw rbd, side by side in one run, on the local micro cluster.
+#
+# Not a test: it prints figures and ratios and never fails on timing. For each size it fills an image
+# with random (incompressible) data, then alternates baseline and tool REPS times:
+#   full backup   raw: rbd export-diff img@snap - > file; sync file      tool: cephbackup exec (full)
+#   restore       raw: rbd create + rbd import-diff file new-image       tool: cephbackup restore
+#   incremental   after rewriting 5% of the image (raw export-diff --from-snap vs cephbackup exec)
+#   unchanged     cephbackup exec of an image with no change since its last point
+# The tool's figures include everything it does: snapshot, SHA-256, fsync, sidecars, catalog, mail.
+# Peak RSS comes from /usr/bin/time. Results go to stdout and docs/BENCHMARKS.md.
+#
+# Usage: scripts/bench.sh                 (BENCH_SIZES_MIB="1024 8192" BENCH_REPS=3 by default)
+#        BENCH_SIZES_MIB=256 BENCH_REPS=1 scripts/bench.sh     (quick check)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+SIZES=${BENCH_SIZES_MIB:-"1024 8192"}
+REPS=${BENCH_REPS:-3}
+WORK=${BENCH_DIR:-/var/tmp/cephbackup-bench}
+OUT=${BENCH_OUT:-$ROOT/docs/BENCHMARKS.md}
+POOL=${CEPH_MICRO_POOL:-rbd}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.3f", b-a}'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{if(NR==0){print "nan"} else if(NR%2){print a[(NR+1)/2]} else {printf "%.3f\n",(a[NR/2]+a[NR/2+1])/2}}'; }
+
+eval "$(bash scripts/ceph-micro.sh start | grep '^export ')"
+eval "$(bash scripts/mariadb-micro.sh start | grep '^export ')"
+RBD=(rbd -c "$CEPH_CONF")
+
+rm -rf "$WORK"; mkdir -p "$WORK/backup"
+log "publishing cephbackup (Release)"
+dotnet publish src/CephBackup -c Release -o "$WORK/bin" >/dev/null
+CB="$WORK/bin/cephbackup"
+
+SMTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -W ignore -m smtpd -n -c DebuggingServer "127.0.0.1:$SMTP_PORT" >/dev/null 2>&1 &
+SMTP_PID=$!
+DBNAME=cbtest_bench
+cleanup() {
+  kill "$SMTP_PID" 2>/dev/null || true
+  for i in $("${RBD[@]}" ls -p "$POOL" 2>/dev/null | grep '^bench-' || true); do
+    "${RBD[@]}" snap purge --no-progress "$POOL/$i" >/dev/null 2>&1 || true
+    "${RBD[@]}" rm --no-progress "$POOL/$i" >/dev/null 2>&1 || true
+  done
+  mariadb --defaults-file=/tmp/mariadb/my.cnf -e "DROP DATABASE IF EXISTS $DBNAME" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+SQL() { mariadb --no-defaults -h"$MARIADB_HOST" -P"$MARIADB_PORT" -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$DBNAME" -N -e "$1"; }
+mariadb --no-defaults -h"$MARIADB_HOST" -P"$MARIADB_PORT" -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" -e "DROP DATABASE IF EXISTS $DBNAME; CREATE DATABASE $DBNAME"
+cat >"$WORK/cephbackup.json" <<EOF
+{ "Database": { "ConnectionString": "Server=$MARIADB_HOST;Port=$MARIADB_PORT;Database=$DBNAME;User ID=$MARIADB_USER;Password=$MARIADB_PASSWORD" },
+  "Ceph": { "Pool": "$POOL", "ConfFile": "$CEPH_CONF", "TimeoutSeconds": 60 },
+  "Mail": { "Enabled": true, "Host": "127.0.0.1", "Port": $SMTP_PORT, "Security": "None", "From": "bench@localhost", "To": ["admin@localhost"] },
+  "Serilog": { "Using": ["Serilog.Sinks.File"], "MinimumLevel": { "Default": "Information" },
+               "WriteTo": [ { "Name": "File", "Args": { "path": "$WORK/logs/cb-.log" } } ] } }
+EOF
+export CEPHBACKUP_CONFIG=$WORK/cephbackup.json
+"$CB" db migrate >/dev/null
+
+# One timed run of the tool; sets T (seconds) and RSS (KiB).
+tool() {
+  local s; s=$(now)
+  /usr/bin/time -f '%M' -o "$WORK/rss" "$CB" "$@" >"$WORK/tool.out" 2>"$WORK/tool.err" || { cat "$WORK/tool.err" >&2; return 1; }
+  T=$(since "$s"); RSS=$(cat "$WORK/rss")
+}
+# Random data at offsets through a hand-made diff stream: writes without a kernel mapping.
+fill() { # image sizeMiB percent-of-objects
+  python3 - "$2" "$3" <<'PY' | "${RBD[@]}" import-diff --no-progress - "$POOL/$1"
+import os, random, struct, sys
+size_mib, pct = int(sys.argv[1]), float(sys.argv[2])
+o = sys.stdout.buffer
+o.write(b"rbd diff v1\n" + b"s" + struct.pack("<Q", size_mib << 20))
+objs = list(range(size_mib // 4))
+for i in sorted(random.sample(objs, max(1, int(len(objs) * pct / 100)))):
+    o.write(b"w" + struct.pack("<QQ", i << 22, 4 << 20) + os.urandom(4 << 20))
+o.write(b"e")
+PY
+}
+
+declare -A R
+job=0
+for S in $SIZES; do
+  avail=$(ceph -c "$CEPH_CONF" df -f json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["total_avail_bytes"]>>20)')
+  if [ "$avail" -lt $((S * 23 / 10)) ]; then
+    log "SKIP ${S} MiB: the cluster has ${avail} MiB free, needs ~$((S * 23 / 10)) (image + restored copy); start it with a bigger CEPH_MICRO_OSD_SIZE"
+    continue
+  fi
+  img=bench-$S
+  log "== ${S} MiB: filling $img with random data"
+  "${RBD[@]}" create --size "${S}M" "$POOL/$img"
+  fill "$img" "$S" 100
+  jf=$((++job)); ji=$((++job))
+  SQL "INSERT INTO backup_jobs (idbackup_jobs,name,max_inc,enabled,path,retention,\`snap-prefix\`,\`max-snaps\`) VALUES
+       ($jf,'BF$S',0,0,'$WORK/backup',100,'BF',100), ($ji,'BI$S',1000,0,'$WORK/backup',100,'BI',100);
+       INSERT INTO vms (idvms,vm,image) VALUES ($jf,'benchvm$S','$img');
+       INSERT INTO backup_vms (idbackup_jobs,idvms,id) VALUES ($jf,$jf,$jf), ($ji,$jf,$ji);"
+  "${RBD[@]}" snap create --no-progress "$POOL/$img@used"
+  used=$("${RBD[@]}" du --format json "$POOL/$img@used" | python3 -c 'import json,sys; print([i for i in json.load(sys.stdin)["images"] if i.get("snapshot")=="used"][0]["used_size"])')
+  "${RBD[@]}" snap rm --no-progress "$POOL/$img@used"
+  "$CB" exec --job "BI$S" >/dev/null 2>&1   # the incremental job's first full, untimed
+  for r in $(seq 1 "$REPS"); do
+    log "${S} MiB rep $r/$REPS: full backup"
+    "${RBD[@]}" snap create --no-progress "$POOL/$img@raw$r"
+    s=$(now); "${RBD[@]}" export-diff --no-progress "$POOL/$img@raw$r" - >"$WORK/raw.diff"; sync "$WORK/raw.diff"; R[$S,rawfull]+=" $(since "$s")"
+    rawbytes=$(stat -c %s "$WORK/raw.diff")
+    tool exec --job "BF$S"; R[$S,toolfull]+=" $T"; R[$S,rssfull]+=" $RSS"
+    file=$(ls -t "$WORK"/backup/BF$S/benchvm$S/$img/*/000000 | head -1); R[$S,bytes]+=" $(stat -c %s "$file")"
+    log "${S} MiB rep $r/$REPS: restore"
+    s=$(now); "${RBD[@]}" create --size 1M "$POOL/bench-rr"; "${RBD[@]}" import-diff --no-progress "$WORK/raw.diff" "$POOL/bench-rr"; R[$S,rawrest]+=" $(since "$s")"
+    "${RBD[@]}" snap purge --no-progress "$POOL/bench-rr"; "${RBD[@]}" rm --no-progress "$POOL/bench-rr" >/dev/null
+    rp=$(basename "$(dirname "$file")")-000000
+    tool restore "BF$S" "$img" "$rp" bench-tr; R[$S,toolrest]+=" $T"; R[$S,rssrest]+=" $RSS"
+    "${RBD[@]}" snap purge --no-progress "$POOL/bench-tr"; "${RBD[@]}" rm --no-progress "$POOL/bench-tr" >/dev/null
+    rm -f "$WORK/raw.diff"; rm -f "$file"   # disk space: the catalog row stays, the bench never restores it again
+    "${RBD[@]}" snap rm --no-progress "$POOL/$img@raw$r"
+
+    log "${S} MiB rep $r/$REPS: incremental after rewriting 5%"
+    "${RBD[@]}" snap create --no-progress "$POOL/$img@pre$r"
+    fill "$img" "$S" 5
+    "${RBD[@]}" snap create --no-progress "$POOL/$img@post$r"
+    s=$(now); "${RBD[@]}" export-diff --no-progress --from-snap "pre$r" "$POOL/$img@post$r" - >"$WORK/raw.inc"; sync "$WORK/raw.inc"; R[$S,rawinc]+=" $(since "$s")"
+    R[$S,incbytes]+=" $(stat -c %s "$WORK/raw.inc")"; rm -f "$WORK/raw.inc"
+    "${RBD[@]}" snap rm --no-progress "$POOL/$img@pre$r"; "${RBD[@]}" snap rm --no-progress "$POOL/$img@post$r"
+    tool exec --job "BI$S"; R[$S,toolinc]+=" $T"
+    tool exec --job "BI$S"; R[$S,toolnochange]+=" $T"
+    last=$(ls -t "$WORK"/backup/BI$S/benchvm$S/$img/000001/?????? | head -1); R[$S,nochangebytes]+=" $(stat -c %s "$last")"
+  done
+  R[$S,used]=$used; R[$S,rawbytes]=$rawbytes
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
+mibs() { awk -v m="$1" -v s="$2" 'BEGIN{ if (s>0) printf "%.0f", m/s; else print "n/a" }'; }
+{
+  echo "# Benchmarks"
+  echo
+  echo "Generated by \`scripts/bench.sh\` (BENCH_SIZES_MIB=\"$SIZES\" BENCH_REPS=$REPS) on $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(rbd --version | cut -d' ' -f1-3), .NET $(dotnet --version);"
+  echo "single-node micro cluster (bluestore on a sparse file), backup target on the same disk. Medians of $REPS runs,"
+  echo "baseline and tool alternating. Ratio = baseline time / tool time (1.00 = as fast as raw rbd; higher is better)."
+  echo
+  echo "| size | full: raw s | full: tool s | ratio | tool MiB/s | restore: raw s | restore: tool s | ratio | inc 5%: raw s | inc 5%: tool s | ratio | unchanged inc: tool s, bytes | peak RSS backup / restore MiB | full bytes / rbd used |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for S in $SIZES; do
+    [ -n "${R[$S,rawfull]:-}" ] || { echo "| ${S} MiB | skipped: not enough free space in the cluster |||||||||||||"; continue; }
+    rf=$(median <<<"${R[$S,rawfull]}"); tf=$(median <<<"${R[$S,toolfull]}")
+    rr=$(median <<<"${R[$S,rawrest]}"); tr=$(median <<<"${R[$S,toolrest]}")
+    ri=$(median <<<"${R[$S,rawinc]}"); ti=$(median <<<"${R[$S,toolinc]}")
+    tn=$(median <<<"${R[$S,toolnochange]}"); nb=$(median <<<"${R[$S,nochangebytes]}")
+    rssf=$(median <<<"${R[$S,rssfull]}"); rssr=$(median <<<"${R[$S,rssrest]}")
+    fb=$(median <<<"${R[$S,bytes]}")
+    echo "| ${S} MiB | $rf | $tf | $(ratio "$rf" "$tf") | $(mibs "$S" "$tf") | $rr | $tr | $(ratio "$rr" "$tr") | $ri | $ti | $(ratio "$ri" "$ti") | $tn s, $nb B | $((rssf/1024)) / $((rssr/1024)) | $(ratio "$fb" "${R[$S,used]}") |"
+  done
+  echo
+  echo "Raw runs (seconds, in order):"
+  echo
+  for k in $(printf '%s\n' "${!R[@]}" | sort); do echo "- \`$k\`:${R[$k]}"; done
+} | tee "$OUT.new"
+# Hand-written analysis below the marker survives a re-run.
+if [ -f "$OUT" ] && grep -q '^<!-- notes -->' "$OUT"; then { echo; sed -n '/^<!-- notes -->/,$p' "$OUT"; } >>"$OUT.new"; fi
+mv "$OUT.new" "$OUT"
+log "written to $OUT"
