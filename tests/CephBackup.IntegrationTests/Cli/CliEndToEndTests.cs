@@ -47,6 +47,10 @@ public class CliEndToEndTests : IAsyncLifetime
         var d = await down.RunAsync("exec");
         Assert.Equal((int)ExitCode.DatabaseError, d.ExitCode);
         Assert.Single(d.Stderr.Trim().Split('\n'));
+        var mails = await _bed.Smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(10));
+        Assert.All(mails, m => Assert.Equal("[FAIL] CEPH Backup (ALL jobs): catalog database unavailable", m.Message.Subject));
+        var mail = mails[1].Message;
+        Assert.DoesNotContain(secret, mail.ToString());
         Assert.DoesNotContain(secret, d.Stderr + d.Stdout + down.AllLogs());
         Assert.DoesNotContain(Directory.EnumerateDirectories(_bed.Root, "*", SearchOption.AllDirectories), p => !p.Contains("logs"));
     }
