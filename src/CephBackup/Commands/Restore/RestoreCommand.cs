@@ -31,7 +31,9 @@ public static class RestoreCommand
         };
         cmd.Validators.Add(r =>
         {
-            var n = r.GetValue(positional)?.Length ?? 0;
+            // Token count, not GetValue: the value throws when the arity check has already failed.
+            var n = r.GetResult(positional)?.Tokens.Count ?? 0;
+            if (n is < 2 or > 4) return;
             if (r.GetValue(fromDir) is not null && n != 2)
                 r.AddError("restore --from-dir FOLDER takes exactly RESTPOINT NEW-NAME");
             else if (r.GetValue(fromDir) is null && n != 4)
