@@ -64,6 +64,11 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
                 failures.Add($"{Label(p)}: {check.Problem}");
                 failedIds.Add(p.Id);
             }
+            else if (ChainProblem(all, p) is { } broken)
+            {
+                failures.Add($"{Label(p)}: {broken}");
+                failedIds.Add(p.Id);
+            }
             else if (!check.Verified)
             {
                 skipped++;
@@ -117,14 +122,21 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
         {
             var chainAll = all.Where(p => (p.JobId, p.Vm, p.Image, p.Chain) == chain.Key).ToList();
             var bases = chain.Select(p => p.BasePoint ?? (p.Type == PointType.Full ? -1 : p.Point - 1)).ToHashSet();
+            // A leaf whose chain is broken was already reported by the file pass (ChainProblem).
             foreach (var leaf in chain.Where(p => !bases.Contains(p.Point)).OrderBy(p => p.Point))
-            {
-                IReadOnlyList<BackupPoint>? seq;
-                try { seq = BackupPlanner.RestoreSequence(chainAll, leaf); }
-                catch (CephBackupException) { seq = null; }
-                if (seq is not null) yield return (leaf, seq);
-            }
+                if (ChainProblem(chainAll, leaf) is null) yield return (leaf, BackupPlanner.RestoreSequence(chainAll, leaf));
         }
+    }
+
+    /// <summary>Why the point cannot be restored from the catalog's points (a base missing), or null.</summary>
+    private static string? ChainProblem(IReadOnlyList<BackupPoint> all, BackupPoint p)
+    {
+        try
+        {
+            BackupPlanner.RestoreSequence(all.Where(q => (q.JobId, q.Vm, q.Image) == (p.JobId, p.Vm, p.Image)).ToList(), p);
+            return null;
+        }
+        catch (CephBackupException e) { return e.Message; }
     }
 
     private sealed record DeepResult(bool Restored, bool Compared, string? Failure, string? Note);
@@ -136,6 +148,8 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
         try { source = ImageRef.Parse(leaf.Image, ceph.Pool); }
         catch (CephBackupException e) { return new(false, false, $"deep restore impossible: {e.Message}", null); }
         var scratch = new ImageRef(source.Pool, ScratchName(source.Name));
+        // The finally below removes the scratch image: it must be ours.
+        if (await rbd.ExistsAsync(scratch, ct)) return new(false, false, $"scratch image {scratch} already exists (name collision), not touched", null);
         try
         {
             var plan = new RestorePlan($"verify {Label(leaf)}", leaf.RestorePoint, scratch,

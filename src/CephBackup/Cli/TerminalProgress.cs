@@ -59,9 +59,11 @@ public sealed class TerminalProgress(TextWriter stderr) : IProgress<RestoreProgr
         var verb = p.Phase == RestorePhase.Verify ? "checking" : "importing";
         var pct = p.FileBytes > 0 ? Math.Min(100, p.Bytes * 100 / p.FileBytes) : 100;
         var rate = elapsed.TotalSeconds > 0.05 ? p.Bytes / elapsed.TotalSeconds : 0;
-        var eta = rate > 0 && p.FileBytes > p.Bytes ? TimeSpan.FromSeconds((p.FileBytes - p.Bytes) / rate) : TimeSpan.Zero;
+        var eta = p.Bytes >= p.FileBytes ? "0:00"
+            : rate <= 0 ? "-"
+            : TimeSpan.FromSeconds((p.FileBytes - p.Bytes) / rate) is var t ? $"{(int)t.TotalMinutes}:{t.Seconds:00}" : "-";
         return string.Create(CultureInfo.InvariantCulture,
             $"{verb} {p.FileIndex + 1}/{p.FileCount} {Path.GetFileName(Path.GetDirectoryName(p.File))}/{Path.GetFileName(p.File)}: {ReportFormatter.Size(p.Bytes)} of {ReportFormatter.Size(p.FileBytes)} ({pct}%), " +
-            $"{rate / 1e6:0} MB/s, ETA {(int)eta.TotalMinutes}:{eta.Seconds:00}");
+            $"{(rate > 0 ? (rate / 1e6).ToString("0", CultureInfo.InvariantCulture) : "-")} MB/s, ETA {eta}");
     }
 }

@@ -57,5 +57,11 @@ public class VerifyTests : RestoreBed
         r = await Cli("verify", "--job", "JY");
         Assert.Contains($"{points[0].FilePath} is missing", r.Out);
         Assert.Contains("2 failed", r.Out);
+
+        // A point whose base is gone from the catalog cannot be restored, whatever its own file says.
+        await Bed.Db.ExecAsync($"DELETE FROM cephbackup_points WHERE id = {points[0].Id}");
+        r = await Cli("verify", "--job", "JY");
+        Assert.Equal((int)ExitCode.VerificationFailed, r.Code);
+        Assert.Contains("needs 000001-000000, which is not in the catalog", r.Out);
     }
 }

@@ -30,6 +30,8 @@ public class RestorePlanningTests : IDisposable
         Assert.Equal(["000001-000002", "000002-000001", "000002-000002"], targets.Select(t => t.Leaf.RestorePoint));
         Assert.Equal([0, 1, 2], targets[0].Sequence.Select(p => p.Point));
         Assert.Equal([0, 2], targets[2].Sequence.Select(p => p.Point));
+        // A chain whose base is not in the catalog has nothing to restore (the file pass reports it).
+        Assert.Equal([0], VerifyService.DeepTargets([inc[0], inc[2]], [inc[0], inc[2]]).Select(t => t.Leaf.Point));
         // Selecting only the old part of a chain restores its newest selected point, still from the full.
         Assert.Equal([0, 1], VerifyService.DeepTargets(all, [inc[1]]).Single().Sequence.Select(p => p.Point));
     }
@@ -128,5 +130,6 @@ public class RestorePlanningTests : IDisposable
         var line = TerminalProgress.Line(new RestoreProgress(RestorePhase.Import, 1, 3, "/b/J/vm/img/000001/000001", 50_000_000, 200_000_000),
             TimeSpan.FromSeconds(1));
         Assert.Equal("importing 2/3 000001/000001: 50.00 MB of 200.00 MB (25%), 50 MB/s, ETA 0:03", line);
+        Assert.EndsWith("(0%), - MB/s, ETA -", TerminalProgress.Line(new RestoreProgress(RestorePhase.Verify, 0, 1, "/b/000001/000000", 1, 200), TimeSpan.Zero));
     }
 }
