@@ -54,6 +54,27 @@ public class RestoreFailureTests : RestoreBed
     }
 
     [Fact]
+    public async Task A_file_changed_after_the_check_is_caught_by_the_hash_on_the_way_in()
+    {
+        var img = await BackedUpImageAsync("JH", maxInc: 5, runs: 1);
+        var plan = await RestoreSources.FromCatalogAsync(Bed.Catalog, Bed.Ceph, new CatalogRestoreRequest
+        {
+            Job = "JH", Image = img, RestorePoint = "000001-000000", NewName = NewName(),
+        }, CancellationToken.None);
+        // A payload byte: rbd import-diff accepts the changed stream (exit 0) and would make a wrong disk.
+        await FlipByteAsync(plan.Files[0].Path);
+        var service = new RestoreService(Bed.Rbd, TimeProvider.System, Bed.Log);
+
+        // As if the file changed between the pre-check and the import.
+        var e = await Assert.ThrowsAsync<CephBackupException>(() => service.RestoreAsync(plan,
+            new RestoreOptions { AlreadyVerified = new HashSet<string> { plan.Files[0].Path } }, null, CancellationToken.None));
+        Assert.Equal(ExitCode.VerificationFailed, e.Code);
+        Assert.Contains("the file changed during the restore", e.Message);
+        Assert.Contains("was removed", e.Message);
+        Assert.False(await ExistsAsync(plan.Target.ToString()));
+    }
+
+    [Fact]
     public async Task From_dir_restores_bit_exact_with_the_database_unreachable_and_refuses_points_without_sidecars()
     {
         var img = await BackedUpImageAsync("JO", maxInc: 5, runs: 3);

@@ -41,6 +41,7 @@ public class VerifyTests : RestoreBed
     {
         var img = await BackedUpImageAsync("JY", maxInc: 5, runs: 2);
         var points = await PointsAsync(img);
+        var good = await File.ReadAllBytesAsync(points[1].FilePath);
         await FlipByteAsync(points[1].FilePath);
 
         var r = await Cli("verify", "--deep");
@@ -58,10 +59,11 @@ public class VerifyTests : RestoreBed
         Assert.Contains($"{points[0].FilePath} is missing", r.Out);
         Assert.Contains("2 failed", r.Out);
 
-        // A point whose base is gone from the catalog cannot be restored, whatever its own file says.
+        // A point whose base is gone from the catalog cannot be restored, however good its own file is.
+        await File.WriteAllBytesAsync(points[1].FilePath, good);
         await Bed.Db.ExecAsync($"DELETE FROM cephbackup_points WHERE id = {points[0].Id}");
         r = await Cli("verify", "--job", "JY");
         Assert.Equal((int)ExitCode.VerificationFailed, r.Code);
-        Assert.Contains("needs 000001-000000, which is not in the catalog", r.Out);
+        Assert.Contains($"FAIL JY vm-JY/{img} 000001-000001: restore point 000001-000001 needs 000001-000000, which is not in the catalog", r.Out);
     }
 }
