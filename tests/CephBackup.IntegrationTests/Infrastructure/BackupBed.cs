@@ -22,9 +22,7 @@ public sealed class BackupBed : IAsyncDisposable
     public List<string> Images { get; } = [];
     public required StringWriter LogText { get; init; }
     public ILogger Log { get; init; } = null!;
-    // Job locks are server-wide GET_LOCK names (cephbackup.job.<id>): test runs sharing one MariaDB server
-    // must not all use job id 1, or they see each other's locks as "already running".
-    private int _nextId = Random.Shared.Next(1, 20_000_000) * 100;
+    private int _nextId = 1;
 
     private BackupBed(IRbd rbd) => Rbd = rbd;
 

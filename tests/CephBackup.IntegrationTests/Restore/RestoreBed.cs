@@ -5,21 +5,23 @@ using CephBackup.IntegrationTests.Infrastructure;
 
 namespace CephBackup.IntegrationTests.Restore;
 
-/// <summary>A <see cref="BackupBed"/> plus a config file for the real command line, and helpers to make backed-up images.</summary>
+/// <summary>A <see cref="BackupBed"/> plus the real command line, and helpers to make backed-up images.</summary>
 public abstract class RestoreBed : IAsyncLifetime
 {
     protected BackupBed Bed { get; private set; } = null!;
-    protected string Config { get; private set; } = null!;
+    /// <summary>For config files and logs of the command line; outside the backup root.</summary>
+    protected string Dir { get; } = Directory.CreateTempSubdirectory("cbrestore-").FullName;
+    private CliRun _cli = null!;
 
     public async Task InitializeAsync()
     {
         Bed = await BackupBed.CreateAsync();
-        Config = CliRun.WriteConfig(Bed.Db.ConnectionString);
+        _cli = new CliRun(Dir, Bed.Db.ConnectionString, Bed.Smtp.Port);
     }
 
     public async Task DisposeAsync()
     {
-        Directory.Delete(Path.GetDirectoryName(Config)!, true);
+        Directory.Delete(Dir, true);
         await Bed.DisposeAsync();
     }
 
@@ -36,7 +38,7 @@ public abstract class RestoreBed : IAsyncLifetime
     protected async Task<List<BackupPoint>> PointsAsync(string image) =>
         (await Bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
 
-    protected Task<CliRun.Result> Cli(params string[] args) => CliRun.RunAsync(Config, args);
+    protected Task<CliResult> Cli(params string[] args) => _cli.RunAsync(args);
 
     protected static async Task<bool> ExistsAsync(string spec)
     {

@@ -23,10 +23,10 @@ public class RestoreFailureTests : RestoreBed
 
         var name = NewName();
         var r = await Cli("restore", "JF", img, "000001-000001", name);
-        Assert.Equal((int)ExitCode.CephError, r.Code);
-        Assert.Contains($"failed at import-diff of 000001-000001 ({inc.FilePath}, file 2/2)", r.Err);
-        Assert.Contains("rbd import-diff failed (74)", r.Err);
-        Assert.Contains($"the partial image {Spec(name)} was removed", r.Err);
+        Assert.Equal((int)ExitCode.CephError, r.ExitCode);
+        Assert.Contains($"failed at import-diff of 000001-000001 ({inc.FilePath}, file 2/2)", r.Stderr);
+        Assert.Contains("rbd import-diff failed (74)", r.Stderr);
+        Assert.Contains($"the partial image {Spec(name)} was removed", r.Stderr);
         Assert.False(await ExistsAsync(Spec(name)));
     }
 
@@ -80,41 +80,35 @@ public class RestoreFailureTests : RestoreBed
         var img = await BackedUpImageAsync("JO", maxInc: 5, runs: 3);
         var points = await PointsAsync(img);
         var chainDir = Path.GetDirectoryName(points[0].FilePath)!;
-        var offline = CliRun.WriteConfig($"Server=127.0.0.1;Port={TestSmtpServer.FreePort()};Database=gone;User ID=u;Password=p;Connection Timeout=3");
-        try
+        var offlineDir = Directory.CreateDirectory(Path.Combine(Dir, "offline")).FullName;
+        var offline = new CliRun(offlineDir, $"Server=127.0.0.1;Port={TestSmtpServer.FreePort()};Database=gone;User ID=u;Password=p;Connection Timeout=3", Bed.Smtp.Port);
+        // The catalog form really cannot reach the database with this config...
+        var viaDb = await offline.RunAsync("restore", "JO", img, "000001-000002", NewName());
+        Assert.Equal((int)ExitCode.DatabaseError, viaDb.ExitCode);
+
+        // ...while the folder form does not need it: chain folder, and image folder that contains the chain.
+        foreach (var (folder, rp) in new[] { (chainDir, "000001-000002"), (Path.GetDirectoryName(chainDir)!, "000001-000001") })
         {
-            // The catalog form really cannot reach the database with this config...
-            var viaDb = await CliRun.RunAsync(offline, "restore", "JO", img, "000001-000002", NewName());
-            Assert.Equal((int)ExitCode.DatabaseError, viaDb.Code);
-
-            // ...while the folder form does not need it: chain folder, and image folder that contains the chain.
-            foreach (var (folder, rp) in new[] { (chainDir, "000001-000002"), (Path.GetDirectoryName(chainDir)!, "000001-000001") })
-            {
-                var name = NewName();
-                var r = await CliRun.RunAsync(offline, "restore", "--from-dir", folder, rp, name);
-                Assert.True(r.Code == 0, r.Err);
-                var snapshot = points.Single(p => p.RestorePoint == rp).Snapshot;
-                Assert.Equal(await TestRbd.Sha256Async($"{Spec(img)}@{snapshot}"), await TestRbd.Sha256Async(Spec(name)));
-                Assert.Empty(await SnapNamesAsync(Spec(name)));
-            }
-
-            File.Delete(PointFiles.JsonFile(points[1].FilePath));
-            var refused = NewName();
-            var noSidecar = await CliRun.RunAsync(offline, "restore", "--from-dir", chainDir, "000001-000002", refused);
-            Assert.Equal((int)ExitCode.InvalidInput, noSidecar.Code);
-            Assert.Contains("needs 000001-000001, which is missing or has no usable sidecars", noSidecar.Err);
-            Assert.False(await ExistsAsync(Spec(refused)));
-
-            await FlipByteAsync(points[0].FilePath);
-            var corrupt = await CliRun.RunAsync(offline, "restore", "--from-dir", chainDir, "000001-000000", refused);
-            Assert.Equal((int)ExitCode.VerificationFailed, corrupt.Code);
-            Assert.Contains(points[0].FilePath, corrupt.Err);
-            Assert.False(await ExistsAsync(Spec(refused)));
+            var name = NewName();
+            var r = await offline.RunAsync("restore", "--from-dir", folder, rp, name);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            var snapshot = points.Single(p => p.RestorePoint == rp).Snapshot;
+            Assert.Equal(await TestRbd.Sha256Async($"{Spec(img)}@{snapshot}"), await TestRbd.Sha256Async(Spec(name)));
+            Assert.Empty(await SnapNamesAsync(Spec(name)));
         }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(offline)!, true);
-        }
+
+        File.Delete(PointFiles.JsonFile(points[1].FilePath));
+        var refused = NewName();
+        var noSidecar = await offline.RunAsync("restore", "--from-dir", chainDir, "000001-000002", refused);
+        Assert.Equal((int)ExitCode.InvalidInput, noSidecar.ExitCode);
+        Assert.Contains("needs 000001-000001, which is missing or has no usable sidecars", noSidecar.Stderr);
+        Assert.False(await ExistsAsync(Spec(refused)));
+
+        await FlipByteAsync(points[0].FilePath);
+        var corrupt = await offline.RunAsync("restore", "--from-dir", chainDir, "000001-000000", refused);
+        Assert.Equal((int)ExitCode.VerificationFailed, corrupt.ExitCode);
+        Assert.Contains(points[0].FilePath, corrupt.Stderr);
+        Assert.False(await ExistsAsync(Spec(refused)));
     }
 
     /// <summary>Reports synchronously on the caller's thread, so the test sees every report in order.</summary>

@@ -19,9 +19,9 @@ public class RestoreTests : RestoreBed
                 var name = NewName();
                 var keep = p.Point == 2;
                 var r = await Cli(keep ? ["restore", job, img, p.RestorePoint, name, "--keep-snapshots"] : ["restore", job, img, p.RestorePoint, name]);
-                Assert.True(r.Code == 0, r.Err);
+                Assert.True(r.ExitCode == 0, r.Stderr);
                 Assert.Equal(await TestRbd.Sha256Async($"{Spec(img)}@{p.Snapshot}"), await TestRbd.Sha256Async(Spec(name)));
-                Assert.Contains($"restored {p.RestorePoint} into {Spec(name)} (67.11 MB,", r.Out);
+                Assert.Contains($"restored {p.RestorePoint} into {Spec(name)} (67.11 MB,", r.Stdout);
                 var expected = !keep ? []
                     : job == "JI" ? new List<string> { "BK-000001-000000", "BK-000001-000001", "BK-000001-000002" }
                     : ["DF-000001-000000", "DF-000001-000002"];
@@ -36,18 +36,18 @@ public class RestoreTests : RestoreBed
         var img = await BackedUpImageAsync("JJ", maxInc: 5, runs: 2);
         var name = NewName();
         var dry = await Cli("restore", "JJ", img, "000001-000001", name, "--dry-run");
-        Assert.Equal(0, dry.Code);
-        Assert.Contains("sha256 verified", dry.Out);
-        Assert.Contains(Path.Combine(Bed.Root, "JJ", "vm-JJ", img, "000001", "000001"), dry.Out);
+        Assert.Equal(0, dry.ExitCode);
+        Assert.Contains("sha256 verified", dry.Stdout);
+        Assert.Contains(Path.Combine(Bed.Root, "JJ", "vm-JJ", img, "000001", "000001"), dry.Stdout);
         Assert.False(await ExistsAsync(Spec(name)));
 
         var r = await Cli("restore", "JJ", img, "000001-000001", name, "--json");
-        Assert.True(r.Code == 0, r.Err);
-        var o = JsonDocument.Parse(r.Out).RootElement;
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var o = JsonDocument.Parse(r.Stdout).RootElement;
         Assert.Equal(Spec(name), o.GetProperty("image").GetString());
         Assert.Equal(64L << 20, o.GetProperty("sizeBytes").GetInt64());
         Assert.Equal(2, o.GetProperty("files").GetInt32());
-        Assert.Equal("", r.Err);
+        Assert.Equal("", r.Stderr);
     }
 
     [Fact]
@@ -58,8 +58,8 @@ public class RestoreTests : RestoreBed
         var before = await TestRbd.Sha256Async(Spec(other));
 
         var r = await Cli("restore", "JE", img, "000001-000000", other);
-        Assert.Equal((int)ExitCode.InvalidInput, r.Code);
-        Assert.Contains("already exists", r.Err);
+        Assert.Equal((int)ExitCode.InvalidInput, r.ExitCode);
+        Assert.Contains("already exists", r.Stderr);
         Assert.Equal(before, await TestRbd.Sha256Async(Spec(other)));
         Assert.Empty(await SnapNamesAsync(Spec(other)));
     }
@@ -72,15 +72,15 @@ public class RestoreTests : RestoreBed
         await FlipByteAsync(points[1].FilePath);
         var name = NewName();
         var r = await Cli("restore", "JC", img, "000001-000001", name);
-        Assert.Equal((int)ExitCode.VerificationFailed, r.Code);
-        Assert.Contains(points[1].FilePath, r.Err);
-        Assert.Contains("sha256", r.Err);
+        Assert.Equal((int)ExitCode.VerificationFailed, r.ExitCode);
+        Assert.Contains(points[1].FilePath, r.Stderr);
+        Assert.Contains("sha256", r.Stderr);
         Assert.False(await ExistsAsync(Spec(name)));
 
         File.Delete(points[0].FilePath);
         r = await Cli("restore", "JC", img, "000001-000000", name);
-        Assert.Equal((int)ExitCode.VerificationFailed, r.Code);
-        Assert.Contains($"{points[0].FilePath} is missing", r.Err);
+        Assert.Equal((int)ExitCode.VerificationFailed, r.ExitCode);
+        Assert.Contains($"{points[0].FilePath} is missing", r.Stderr);
         Assert.False(await ExistsAsync(Spec(name)));
     }
 
@@ -102,9 +102,9 @@ public class RestoreTests : RestoreBed
         foreach (var (args, message) in cases)
         {
             var r = await Cli(args);
-            Assert.Equal((int)ExitCode.InvalidInput, r.Code);
-            Assert.Contains(message, r.Err);
-            Assert.Single(r.Err.Trim().Split('\n'));
+            Assert.Equal((int)ExitCode.InvalidInput, r.ExitCode);
+            Assert.Contains(message, r.Stderr);
+            Assert.Single(r.Stderr.Trim().Split('\n'));
         }
         Assert.False(await ExistsAsync(Spec(name)));
     }
@@ -116,16 +116,16 @@ public class RestoreTests : RestoreBed
         await Bed.Db.ExecAsync("UPDATE cephbackup_points SET status = 'unverified' WHERE point = 0");
         var name = NewName();
         var r = await Cli("restore", "JU", img, "000001-000001", name);
-        Assert.Equal((int)ExitCode.InvalidInput, r.Code);
-        Assert.Contains("--force-unverified", r.Err);
+        Assert.Equal((int)ExitCode.InvalidInput, r.ExitCode);
+        Assert.Contains("--force-unverified", r.Stderr);
         Assert.False(await ExistsAsync(Spec(name)));
 
         r = await Cli("restore", "JU", img, "000001-000001", name, "--force-unverified");
-        Assert.True(r.Code == 0, r.Err);
+        Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(await TestRbd.Sha256Async($"{Spec(img)}@BK-000001-000001"), await TestRbd.Sha256Async(Spec(name)));
 
         await Bed.Db.ExecAsync("UPDATE cephbackup_points SET status = 'deleting' WHERE point = 1");
         r = await Cli("restore", "JU", img, "000001-000001", NewName(), "--force-unverified");
-        Assert.Equal((int)ExitCode.InvalidInput, r.Code);
+        Assert.Equal((int)ExitCode.InvalidInput, r.ExitCode);
     }
 }

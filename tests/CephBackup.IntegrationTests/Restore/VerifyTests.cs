@@ -15,24 +15,24 @@ public class VerifyTests : RestoreBed
         var other = await BackedUpImageAsync("JW", maxInc: 5, runs: 1);
 
         var r = await Cli("verify", "--job", "JV");
-        Assert.True(r.Code == 0, r.Out + r.Err);
-        Assert.Contains("verify: 3 checked, 3 ok, 0 failed, 0 skipped", r.Out);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Contains("verify: 3 checked, 3 ok, 0 failed, 0 skipped", r.Stdout);
         Assert.All(await PointsAsync(img), p => Assert.NotNull(p.VerifiedAt));
         Assert.All(await PointsAsync(other), p => Assert.Null(p.VerifiedAt));
 
-        Assert.Contains("verify: 0 checked", (await Cli("verify", "--since", DateTime.Now.AddDays(2).ToString("yyyy-MM-dd"))).Out);
+        Assert.Contains("verify: 0 checked", (await Cli("verify", "--since", DateTime.Now.AddDays(2).ToString("yyyy-MM-dd"))).Stdout);
 
         r = await Cli("verify", "--image", img, "--deep");
-        Assert.True(r.Code == 0, r.Out + r.Err);
-        Assert.Contains("deep: 1 restored, 1 compared with the source snapshot", r.Out);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Contains("deep: 1 restored, 1 compared with the source snapshot", r.Stdout);
         Assert.Empty(await ScratchImagesAsync(img));
 
         // Without the source snapshot the restore still runs, but there is nothing to compare with.
         await TestRbd.RunAsync("snap", "rm", "--no-progress", $"{Spec(img)}@BK-000001-000002");
         r = await Cli("verify", "--vm", "vm-JV", "--deep");
-        Assert.True(r.Code == 0, r.Out + r.Err);
-        Assert.Contains("deep: 1 restored, 0 compared", r.Out);
-        Assert.Contains("BK-000001-000002 no longer exists", r.Out);
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+        Assert.Contains("deep: 1 restored, 0 compared", r.Stdout);
+        Assert.Contains("BK-000001-000002 no longer exists", r.Stdout);
         Assert.Empty(await ScratchImagesAsync(img));
     }
 
@@ -45,10 +45,10 @@ public class VerifyTests : RestoreBed
         await FlipByteAsync(points[1].FilePath);
 
         var r = await Cli("verify", "--deep");
-        Assert.Equal((int)ExitCode.VerificationFailed, r.Code);
-        Assert.Contains($"FAIL JY vm-JY/{img} 000001-000001: file {points[1].FilePath} does not match its recorded sha256", r.Out);
-        Assert.Contains("verify: 2 checked, 1 ok, 1 failed, 0 skipped; deep: 0 restored", r.Out);
-        Assert.Contains("deep restore skipped", r.Out);
+        Assert.Equal((int)ExitCode.VerificationFailed, r.ExitCode);
+        Assert.Contains($"FAIL JY vm-JY/{img} 000001-000001: file {points[1].FilePath} does not match its recorded sha256", r.Stdout);
+        Assert.Contains("verify: 2 checked, 1 ok, 1 failed, 0 skipped; deep: 0 restored", r.Stdout);
+        Assert.Contains("deep restore skipped", r.Stdout);
         var after = await PointsAsync(img);
         Assert.NotNull(after[0].VerifiedAt);
         Assert.Null(after[1].VerifiedAt);
@@ -56,14 +56,14 @@ public class VerifyTests : RestoreBed
 
         File.Delete(points[0].FilePath);
         r = await Cli("verify", "--job", "JY");
-        Assert.Contains($"{points[0].FilePath} is missing", r.Out);
-        Assert.Contains("2 failed", r.Out);
+        Assert.Contains($"{points[0].FilePath} is missing", r.Stdout);
+        Assert.Contains("2 failed", r.Stdout);
 
         // A point whose base is gone from the catalog cannot be restored, however good its own file is.
         await File.WriteAllBytesAsync(points[1].FilePath, good);
         await Bed.Db.ExecAsync($"DELETE FROM cephbackup_points WHERE id = {points[0].Id}");
         r = await Cli("verify", "--job", "JY");
-        Assert.Equal((int)ExitCode.VerificationFailed, r.Code);
-        Assert.Contains($"FAIL JY vm-JY/{img} 000001-000001: restore point 000001-000001 needs 000001-000000, which is not in the catalog", r.Out);
+        Assert.Equal((int)ExitCode.VerificationFailed, r.ExitCode);
+        Assert.Contains($"FAIL JY vm-JY/{img} 000001-000001: restore point 000001-000001 needs 000001-000000, which is not in the catalog", r.Stdout);
     }
 }

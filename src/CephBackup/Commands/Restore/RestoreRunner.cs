@@ -12,14 +12,19 @@ public static class RestoreRunner
 
     public static async Task<int> RunAsync(RestoreArgs a, AppServices app, TextWriter stdout, TerminalProgress? progress, CancellationToken ct)
     {
+        RestorePlan plan;
         // The --from-dir form must work with the database down: it reads sidecars and never touches app.Catalog.
-        var plan = a.FromDir is not null
-            ? RestoreSources.FromDirectory(a.FromDir, a.RestorePoint, a.NewName, a.Pool ?? app.Config.Ceph.Pool)
-            : await RestoreSources.FromCatalogAsync(app.Catalog, app.Config.Ceph, new CatalogRestoreRequest
+        if (a.FromDir is not null)
+            plan = RestoreSources.FromDirectory(a.FromDir, a.RestorePoint, a.NewName, a.Pool ?? app.Config.Ceph.Pool);
+        else
+        {
+            await app.RequireMigratedAsync(ct);
+            plan = await RestoreSources.FromCatalogAsync(app.Catalog, app.Config.Ceph, new CatalogRestoreRequest
             {
                 Job = a.Job!, Image = a.Image!, RestorePoint = a.RestorePoint, NewName = a.NewName, Pool = a.Pool,
                 ForceUnverified = a.ForceUnverified,
             }, ct);
+        }
         var service = app.Restore();
         try
         {

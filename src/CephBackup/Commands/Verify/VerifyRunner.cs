@@ -7,6 +7,7 @@ public static class VerifyRunner
 {
     public static async Task<int> RunAsync(VerifyArgs a, AppServices app, TextWriter stdout, TerminalProgress? progress, CancellationToken ct)
     {
+        await app.RequireMigratedAsync(ct);
         VerifyOutcome o;
         try
         {
