@@ -25,6 +25,8 @@ public interface IRbd
     Task ExportDiffAsync(ImageRef image, string snapshot, string? fromSnapshot, Stream sink, CancellationToken ct);
     /// <summary>Streams <paramref name="source"/> into <c>rbd import-diff - image</c>.</summary>
     Task ImportDiffAsync(ImageRef image, Stream source, CancellationToken ct);
+    /// <summary>Streams the whole image content, <c>rbd export --no-progress image[@snap] -</c>, into <paramref name="sink"/>.</summary>
+    Task ExportAsync(ImageRef image, string? snapshot, Stream sink, CancellationToken ct);
 }
 
 /// <summary>rbd exited non-zero: carries its exit code (an errno) and the tail of its stderr.</summary>

@@ -81,6 +81,13 @@ public sealed class RbdCli(IProcessRunner runner, CephOptions options) : IRbd
         await RunAsync("import-diff", ["import-diff", "--no-progress", "-", Spec(image)], ct, timeout: false, source: source);
     }
 
+    public async Task ExportAsync(ImageRef image, string? snapshot, Stream sink, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        var spec = snapshot is null ? Spec(image) : SnapSpec(image, snapshot);
+        await RunAsync("export", ["export", "--no-progress", spec, "-"], ct, timeout: false, sink: sink);
+    }
+
     internal IReadOnlyList<string> CommonArguments()
     {
         var args = new List<string>();

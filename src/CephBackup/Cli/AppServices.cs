@@ -55,6 +55,10 @@ public sealed class AppServices : IAsyncDisposable
     public CatalogImportService CatalogImport() =>
         new(Catalog, Locks, Time, new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
 
+    public RestoreService Restore() => new(Rbd, Time, Log);
+
+    public VerifyService Verify() => new(Catalog, Rbd, Config.Ceph, Time, Log);
+
     public async ValueTask DisposeAsync()
     {
         if (Log is IAsyncDisposable d) await d.DisposeAsync();

@@ -5,6 +5,8 @@ using CephBackup.Commands.Exec;
 using CephBackup.Commands.Retention;
 using CephBackup.Commands.TrimSnap;
 using CephBackup.Commands.ListVerb;
+using CephBackup.Commands.Restore;
+using CephBackup.Commands.Verify;
 using CephBackup.Core;
 using MySqlConnector;
 
@@ -26,6 +28,8 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             TrimSnapCommand.Create(global, async (a, ct) => await TrimSnapRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             ListCommand.Create(global, async (a, ct) => await ListRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
+            RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, a.Json), ct)),
+            VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
         };
         root.Options.Add(global.Config);
         root.Description += "\n\n" + ExitCodesHelp;

@@ -39,6 +39,8 @@ public class RbdCliTests
         { "export-diff full", ["export-diff", "--no-progress", "rbd/vm1@s1", "-"] },
         { "export-diff inc", ["export-diff", "--no-progress", "--from-snap", "s0", "rbd/vm1@s1", "-"] },
         { "import-diff", ["import-diff", "--no-progress", "-", "rbd/vm1"] },
+        { "export head", ["export", "--no-progress", "rbd/vm1", "-"] },
+        { "export snap", ["export", "--no-progress", "rbd/vm1@s1", "-"] },
     };
 
     private static Task Invoke(IRbd rbd, string call) => call switch
@@ -53,6 +55,8 @@ public class RbdCliTests
         "export-diff full" => rbd.ExportDiffAsync(Img, "s1", null, Stream.Null, default),
         "export-diff inc" => rbd.ExportDiffAsync(Img, "s1", "s0", Stream.Null, default),
         "import-diff" => rbd.ImportDiffAsync(Img, Stream.Null, default),
+        "export head" => rbd.ExportAsync(Img, null, Stream.Null, default),
+        "export snap" => rbd.ExportAsync(Img, "s1", Stream.Null, default),
         _ => throw new ArgumentOutOfRangeException(nameof(call)),
     };
 
@@ -85,6 +89,7 @@ public class RbdCliTests
     [InlineData("snap rollback", false)]
     [InlineData("export-diff full", false)]
     [InlineData("import-diff", false)]
+    [InlineData("export snap", false)]
     public async Task Metadata_calls_have_a_deadline_and_data_calls_rely_on_librados_and_cancellation(string call, bool hasDeadline)
     {
         var runner = new FakeRunner(s => Ok(Respond(s)));
@@ -103,7 +108,9 @@ public class RbdCliTests
 
         await rbd.ExportDiffAsync(Img, "s1", null, sink, default);
         await rbd.ImportDiffAsync(Img, source, default);
+        await rbd.ExportAsync(Img, null, sink, default);
 
+        Assert.Same(sink, runner.Specs[2].StdoutSink);
         Assert.Same(sink, runner.Specs[0].StdoutSink);
         Assert.Null(runner.Specs[0].StdinSource);
         Assert.Same(source, runner.Specs[1].StdinSource);

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using CephBackup.Cli;
+
+namespace CephBackup.Commands.Restore;
+
+public static class RestoreCommand
+{
+    public static Command Create(GlobalOptions global, Func<RestoreArgs, CancellationToken, Task<int>> action)
+    {
+        // One variadic argument rather than four: with --from-dir the first two are left out, and
+        // System.CommandLine would otherwise hand RESTPOINT and NEW-NAME to JOB and IMAGE.
+        var positional = new Argument<string[]>("JOB IMAGE RESTPOINT NEW-NAME")
+        {
+            Description = "Job name, vms.image value, restore point (CHAIN-POINT, e.g. 000001-000003) and the name of the new image; " +
+                          "with --from-dir only RESTPOINT NEW-NAME",
+            Arity = new ArgumentArity(2, 4),
+        };
+        var fromDir = new Option<string?>("--from-dir")
+        {
+            Description = "Restore from a chain folder using the .json/.sha256 sidecars only (no database needed)",
+            HelpName = "FOLDER",
+        };
+        var pool = new Option<string?>("--pool") { Description = "Pool of the new image (default: the source image's pool; with --from-dir Ceph:Pool)", HelpName = "POOL" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the files in order and verify their checksums; touch nothing on Ceph" };
+        var keep = new Option<bool>("--keep-snapshots") { Description = "Keep the snapshots import-diff creates on the new image" };
+        var force = new Option<bool>("--force-unverified") { Description = "Allow points whose checksum was not recorded when they were written" };
+        var json = new Option<bool>("--json") { Description = "Machine output on stdout (one JSON object), no progress" };
+        var cmd = new Command("restore", "Restore a restore point into a new RBD image (never overwrites)")
+        {
+            positional, fromDir, pool, dryRun, keep, force, json,
+        };
+        cmd.Validators.Add(r =>
+        {
+            // Token count, not GetValue: the value throws when the arity check has already failed.
+            var n = r.GetResult(positional)?.Tokens.Count ?? 0;
+            if (n is < 2 or > 4) return;
+            if (r.GetValue(fromDir) is not null && n != 2)
+                r.AddError("restore --from-dir FOLDER takes exactly RESTPOINT NEW-NAME");
+            else if (r.GetValue(fromDir) is null && n != 4)
+                r.AddError("restore takes JOB IMAGE RESTPOINT NEW-NAME (or --from-dir FOLDER RESTPOINT NEW-NAME)");
+        });
+        cmd.SetAction((pr, ct) =>
+        {
+            var p = pr.GetValue(positional)!;
+            var fromDirValue = pr.GetValue(fromDir);
+            return action(new RestoreArgs
+            {
+                ConfigPath = pr.GetValue(global.Config),
+                Job = fromDirValue is null ? p[0] : null,
+                Image = fromDirValue is null ? p[1] : null,
+                RestorePoint = p[^2],
+                NewName = p[^1],
+                FromDir = fromDirValue,
+                Pool = pr.GetValue(pool),
+                DryRun = pr.GetValue(dryRun),
+                KeepSnapshots = pr.GetValue(keep),
+                ForceUnverified = pr.GetValue(force),
+                Json = pr.GetValue(json),
+            }, ct);
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using CephBackup.Cli;
+using CephBackup.Core;
+using CephBackup.Core.Jobs;
+using CephBackup.Core.Reporting;
+
+namespace CephBackup.Commands.Restore;
+
+public static class RestoreRunner
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static async Task<int> RunAsync(RestoreArgs a, AppServices app, TextWriter stdout, TerminalProgress? progress, CancellationToken ct)
+    {
+        RestorePlan plan;
+        // The --from-dir form must work with the database down: it reads sidecars and never touches app.Catalog.
+        if (a.FromDir is not null)
+            plan = RestoreSources.FromDirectory(a.FromDir, a.RestorePoint, a.NewName, a.Pool ?? app.Config.Ceph.Pool);
+        else
+        {
+            await app.RequireMigratedAsync(ct);
+            plan = await RestoreSources.FromCatalogAsync(app.Catalog, app.Config.Ceph, new CatalogRestoreRequest
+            {
+                Job = a.Job!, Image = a.Image!, RestorePoint = a.RestorePoint, NewName = a.NewName, Pool = a.Pool,
+                ForceUnverified = a.ForceUnverified,
+            }, ct);
+        }
+        var service = app.Restore();
+        try
+        {
+            if (a.DryRun) return await DryRunAsync(a, plan, service, stdout, progress, ct);
+            var r = await service.RestoreAsync(plan, new RestoreOptions { KeepSnapshots = a.KeepSnapshots }, progress, ct);
+            progress?.Finish();
+            if (a.Json)
+                await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+                {
+                    image = r.Image.ToString(), restorePoint = plan.RestorePoint, source = plan.Source, sizeBytes = r.SizeBytes,
+                    files = r.Files, elapsedSeconds = Math.Round(r.Elapsed.TotalSeconds, 3), snapshotsKept = a.KeepSnapshots, warnings = r.Warnings,
+                }, Json));
+            else
+            {
+                foreach (var w in r.Warnings) await stdout.WriteLineAsync("warning: " + w);
+                await stdout.WriteLineAsync($"restored {plan.RestorePoint} into {r.Image} ({ReportFormatter.Size(r.SizeBytes)}, {r.Files} files) in {ReportFormatter.Duration(r.Elapsed)}");
+            }
+            return (int)ExitCode.Ok;
+        }
+        finally
+        {
+            progress?.Finish();
+        }
+    }
+
+    private static async Task<int> DryRunAsync(RestoreArgs a, RestorePlan plan, RestoreService service, TextWriter stdout,
+        TerminalProgress? progress, CancellationToken ct)
+    {
+        var checks = await service.CheckFilesAsync(plan, progress, ct);
+        progress?.Finish();
+        var ok = checks.All(c => c.Problem is null);
+        if (a.Json)
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+            {
+                dryRun = true, target = plan.Target.ToString(), restorePoint = plan.RestorePoint, source = plan.Source,
+                imageSizeBytes = plan.ImageSizeBytes, ok,
+                files = checks.Select(c => new
+                {
+                    restorePoint = c.File.RestorePoint, type = c.File.Type.ToString().ToLowerInvariant(), path = c.File.Path,
+                    sizeBytes = c.File.SizeBytes, sha256 = c.File.Sha256, verified = c.Verified, problem = c.Problem,
+                }),
+            }, Json));
+        else
+        {
+            await stdout.WriteLineAsync($"dry run: {plan.Source} {plan.RestorePoint} -> {plan.Target} ({ReportFormatter.Size(plan.ImageSizeBytes)}); nothing is done on Ceph");
+            foreach (var c in checks)
+                await stdout.WriteLineAsync($"  {c.File.RestorePoint} {c.File.Type.ToString().ToLowerInvariant(),-12} {ReportFormatter.Size(c.File.SizeBytes),12}  " +
+                                            $"sha256 {(c.Verified ? "verified" : c.Problem is null ? "not recorded" : "FAILED")}  {c.File.Path}" +
+                                            (c.Problem is null ? "" : $"\n    {c.Problem}"));
+            await stdout.WriteLineAsync(ok ? "all files verified: the restore would proceed" : "the restore would be refused");
+        }
+        return (int)(ok ? ExitCode.Ok : ExitCode.VerificationFailed);
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Globalization;
+using CephBackup.Cli;
+
+namespace CephBackup.Commands.Verify;
+
+public static class VerifyCommand
+{
+    public static Command Create(GlobalOptions global, Func<VerifyArgs, CancellationToken, Task<int>> action)
+    {
+        var job = new Option<string?>("--job") { Description = "Only points of this job", HelpName = "NAME" };
+        var vm = new Option<string?>("--vm") { Description = "Only points of this VM", HelpName = "VM" };
+        var image = new Option<string?>("--image") { Description = "Only points of this image (the vms.image value)", HelpName = "IMAGE" };
+        var since = new Option<DateOnly?>("--since")
+        {
+            Description = "Only points that ended on or after this day (local time)",
+            HelpName = "YYYY-MM-DD",
+            CustomParser = r =>
+            {
+                var s = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+                if (DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)) return d;
+                r.AddError($"--since: '{s}' is not a date like 2026-11-26");
+                return null;
+            },
+        };
+        var deep = new Option<bool>("--deep")
+        {
+            Description = "Also restore the newest point of each chain (each differential) into a scratch image and compare it with the source snapshot",
+        };
+        var cmd = new Command("verify", "Re-read backup files and check them against the recorded size and sha256") { job, vm, image, since, deep };
+        cmd.SetAction((pr, ct) => action(new VerifyArgs
+        {
+            ConfigPath = pr.GetValue(global.Config),
+            Job = pr.GetValue(job),
+            Vm = pr.GetValue(vm),
+            Image = pr.GetValue(image),
+            Since = pr.GetValue(since),
+            Deep = pr.GetValue(deep),
+        }, ct));
+        return cmd;
+    }
+}

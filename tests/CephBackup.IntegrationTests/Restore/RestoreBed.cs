@@ -1,0 +1,75 @@
+using System.Text.Json;
+using CephBackup.Core;
+using CephBackup.Core.Catalog;
+using CephBackup.IntegrationTests.Infrastructure;
+
+namespace CephBackup.IntegrationTests.Restore;
+
+/// <summary>A <see cref="BackupBed"/> plus the real command line, and helpers to make backed-up images.</summary>
+public abstract class RestoreBed : IAsyncLifetime
+{
+    protected BackupBed Bed { get; private set; } = null!;
+    /// <summary>For config files and logs of the command line; outside the backup root.</summary>
+    protected string Dir { get; } = Directory.CreateTempSubdirectory("cbrestore-").FullName;
+    private CliRun _cli = null!;
+
+    public async Task InitializeAsync()
+    {
+        Bed = await BackupBed.CreateAsync();
+        _cli = new CliRun(Dir, Bed.Db.ConnectionString, Bed.Smtp.Port);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Directory.Delete(Dir, true);
+        await Bed.DisposeAsync();
+    }
+
+    protected static string Spec(string image) => $"{TestEnv.Pool}/{image}";
+
+    /// <summary>A name for a restore target; registered so the bed removes it whatever the test did.</summary>
+    protected string NewName()
+    {
+        var n = "cbt-rs-" + TestEnv.Unique();
+        Bed.Images.Add(n);
+        return n;
+    }
+
+    protected async Task<List<BackupPoint>> PointsAsync(string image) =>
+        (await Bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
+
+    protected Task<CliResult> Cli(params string[] args) => _cli.RunAsync(args);
+
+    protected static async Task<bool> ExistsAsync(string spec)
+    {
+        try { await TestRbd.RunAsync("info", spec); return true; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    protected static async Task<List<string>> SnapNamesAsync(string spec) =>
+        JsonDocument.Parse(await TestRbd.RunAsync("snap", "ls", "--format", "json", spec)).RootElement
+            .EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToList();
+
+    /// <summary>Creates job + image and runs exec <paramref name="runs"/> times, changing the image between runs.</summary>
+    protected async Task<string> BackedUpImageAsync(string job, int maxInc, int runs, string? mode = null, string prefix = "BK")
+    {
+        var id = await Bed.AddJobAsync(job, maxInc, mode, prefix);
+        var img = await Bed.AddImageAsync(id, "vm-" + job);
+        for (var run = 0; run < runs; run++)
+        {
+            if (run > 0) await BackupBed.ChangeAsync(img);
+            Assert.Equal(ExitCode.Ok, (await Bed.ExecAsync(job)).ExitCode);
+        }
+        return img;
+    }
+
+    /// <summary>Flips one bit in the middle of a file.</summary>
+    protected static async Task FlipByteAsync(string path)
+    {
+        await using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        f.Position = f.Length / 2;
+        var b = f.ReadByte();
+        f.Position--;
+        f.WriteByte((byte)(b ^ 0x01));
+    }
+}

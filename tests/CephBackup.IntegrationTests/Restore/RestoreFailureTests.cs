@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using CephBackup.Core;
+using CephBackup.Core.Jobs;
+using CephBackup.Core.Storage;
+using CephBackup.IntegrationTests.Infrastructure;
+
+namespace CephBackup.IntegrationTests.Restore;
+
+/// <summary>Failures after the checksum check, and restores without the database.</summary>
+public class RestoreFailureTests : RestoreBed
+{
+    [Fact]
+    public async Task An_import_diff_failure_removes_the_half_made_image_and_names_step_file_and_rbd_message()
+    {
+        var img = await BackedUpImageAsync("JF", maxInc: 5, runs: 2);
+        var inc = (await PointsAsync(img))[1];
+        // Cut the increment in half and record the cut file's checksum, so it passes the pre-check and
+        // only rbd import-diff notices (it has then already written the full into the new image).
+        var bytes = await File.ReadAllBytesAsync(inc.FilePath);
+        var cut = bytes[..(bytes.Length / 2)];
+        await File.WriteAllBytesAsync(inc.FilePath, cut);
+        await Bed.Db.ExecAsync($"UPDATE cephbackup_points SET sha256 = '{Convert.ToHexStringLower(SHA256.HashData(cut))}', size_bytes = {cut.Length} WHERE id = {inc.Id}");
+
+        var name = NewName();
+        var r = await Cli("restore", "JF", img, "000001-000001", name);
+        Assert.Equal((int)ExitCode.CephError, r.ExitCode);
+        Assert.Contains($"failed at import-diff of 000001-000001 ({inc.FilePath}, file 2/2)", r.Stderr);
+        Assert.Contains("rbd import-diff failed (74)", r.Stderr);
+        Assert.Contains($"the partial image {Spec(name)} was removed", r.Stderr);
+        Assert.False(await ExistsAsync(Spec(name)));
+    }
+
+    [Fact]
+    public async Task Cancellation_during_the_import_removes_the_new_image()
+    {
+        var img = await BackedUpImageAsync("JK", maxInc: 5, runs: 2);
+        var plan = await RestoreSources.FromCatalogAsync(Bed.Catalog, Bed.Ceph, new CatalogRestoreRequest
+        {
+            Job = "JK", Image = img, RestorePoint = "000001-000001", NewName = NewName(),
+        }, CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        var importing = new List<RestoreProgress>();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Phase != RestorePhase.Import) return;
+            importing.Add(p);
+            cts.Cancel();
+        });
+
+        var service = new RestoreService(Bed.Rbd, TimeProvider.System, Bed.Log);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => service.RestoreAsync(plan, new RestoreOptions(), progress, cts.Token));
+        Assert.Equal(0, importing[0].FileIndex);
+        Assert.False(await ExistsAsync(plan.Target.ToString()));
+    }
+
+    [Fact]
+    public async Task A_file_changed_after_the_check_is_caught_by_the_hash_on_the_way_in()
+    {
+        var img = await BackedUpImageAsync("JH", maxInc: 5, runs: 1);
+        var plan = await RestoreSources.FromCatalogAsync(Bed.Catalog, Bed.Ceph, new CatalogRestoreRequest
+        {
+            Job = "JH", Image = img, RestorePoint = "000001-000000", NewName = NewName(),
+        }, CancellationToken.None);
+        // A payload byte: rbd import-diff accepts the changed stream (exit 0) and would make a wrong disk.
+        await FlipByteAsync(plan.Files[0].Path);
+        var service = new RestoreService(Bed.Rbd, TimeProvider.System, Bed.Log);
+
+        // As if the file changed between the pre-check and the import.
+        var e = await Assert.ThrowsAsync<CephBackupException>(() => service.RestoreAsync(plan,
+            new RestoreOptions { AlreadyVerified = new HashSet<string> { plan.Files[0].Path } }, null, CancellationToken.None));
+        Assert.Equal(ExitCode.VerificationFailed, e.Code);
+        Assert.Contains("the file changed during the restore", e.Message);
+        Assert.Contains("was removed", e.Message);
+        Assert.False(await ExistsAsync(plan.Target.ToString()));
+    }
+
+    [Fact]
+    public async Task From_dir_restores_bit_exact_with_the_database_unreachable_and_refuses_points_without_sidecars()
+    {
+        var img = await BackedUpImageAsync("JO", maxInc: 5, runs: 3);
+        var points = await PointsAsync(img);
+        var chainDir = Path.GetDirectoryName(points[0].FilePath)!;
+        var offlineDir = Directory.CreateDirectory(Path.Combine(Dir, "offline")).FullName;
+        var offline = new CliRun(offlineDir, $"Server=127.0.0.1;Port={TestSmtpServer.FreePort()};Database=gone;User ID=u;Password=p;Connection Timeout=3", Bed.Smtp.Port);
+        // The catalog form really cannot reach the database with this config...
+        var viaDb = await offline.RunAsync("restore", "JO", img, "000001-000002", NewName());
+        Assert.Equal((int)ExitCode.DatabaseError, viaDb.ExitCode);
+
+        // ...while the folder form does not need it: chain folder, and image folder that contains the chain.
+        foreach (var (folder, rp) in new[] { (chainDir, "000001-000002"), (Path.GetDirectoryName(chainDir)!, "000001-000001") })
+        {
+            var name = NewName();
+            var r = await offline.RunAsync("restore", "--from-dir", folder, rp, name);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            var snapshot = points.Single(p => p.RestorePoint == rp).Snapshot;
+            Assert.Equal(await TestRbd.Sha256Async($"{Spec(img)}@{snapshot}"), await TestRbd.Sha256Async(Spec(name)));
+            Assert.Empty(await SnapNamesAsync(Spec(name)));
+        }
+
+        File.Delete(PointFiles.JsonFile(points[1].FilePath));
+        var refused = NewName();
+        var noSidecar = await offline.RunAsync("restore", "--from-dir", chainDir, "000001-000002", refused);
+        Assert.Equal((int)ExitCode.InvalidInput, noSidecar.ExitCode);
+        Assert.Contains("needs 000001-000001, which is missing or has no usable sidecars", noSidecar.Stderr);
+        Assert.False(await ExistsAsync(Spec(refused)));
+
+        await FlipByteAsync(points[0].FilePath);
+        var corrupt = await offline.RunAsync("restore", "--from-dir", chainDir, "000001-000000", refused);
+        Assert.Equal((int)ExitCode.VerificationFailed, corrupt.ExitCode);
+        Assert.Contains(points[0].FilePath, corrupt.Stderr);
+        Assert.False(await ExistsAsync(Spec(refused)));
+    }
+
+    /// <summary>Reports synchronously on the caller's thread, so the test sees every report in order.</summary>
+    private sealed class SyncProgress(Action<RestoreProgress> onReport) : IProgress<RestoreProgress>
+    {
+        public void Report(RestoreProgress value) => onReport(value);
+    }
+}
