@@ -19,10 +19,10 @@ public sealed class AppServices : IAsyncDisposable
     public required IMailSender Mail { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    public static AppServices Create(string configPath)
+    public static AppServices Create(string configPath, bool machineOutput = false)
     {
         var config = AppConfigLoader.Load(configPath);
-        var log = Logging.Create(config.Raw);
+        var log = Logging.Create(config.Raw, machineOutput);
         return new AppServices
         {
             Config = config,

@@ -26,9 +26,9 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             DbCommand.Create(global, async (a, ct) => await DbMigrateRunner.RunAsync(App(a.ConfigPath), stdout, ct)),
             RetentionCommand.Create(global, async (a, ct) => await RetentionRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             TrimSnapCommand.Create(global, async (a, ct) => await TrimSnapRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
-            ListCommand.Create(global, async (a, ct) => await ListRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
+            ListCommand.Create(global, async (a, ct) => await ListRunner.RunAsync(a, App(a.ConfigPath, machineOutput: true), stdout, ct)),
             CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
-            RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, a.Json), ct)),
+            RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
         };
         root.Options.Add(global.Config);
@@ -66,8 +66,9 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         }
     }
 
-    private AppServices App(string? configPath) =>
-        _app ??= AppServices.Create(AppConfigLoader.ResolvePath(configPath, Environment.GetEnvironmentVariable));
+    /// <param name="machineOutput">stdout carries data (a table, JSON): console logging goes to stderr only.</param>
+    private AppServices App(string? configPath, bool machineOutput = false) =>
+        _app ??= AppServices.Create(AppConfigLoader.ResolvePath(configPath, Environment.GetEnvironmentVariable), machineOutput);
 
     public static (ExitCode, string) Map(Exception e) => e switch
     {

@@ -5,12 +5,15 @@ using Serilog.Settings.Configuration;
 
 namespace CephBackup.Cli;
 
-/// <summary>Serilog from the config's <c>Serilog</c> section, or the default: console (warnings to stderr) + a daily file.</summary>
+/// <summary>
+/// Serilog from the config's <c>Serilog</c> section, or the default: console (warnings to stderr; everything
+/// to stderr for verbs whose stdout is data) + a daily file.
+/// </summary>
 public static class Logging
 {
     public const string DefaultLogFile = "/var/log/cephbackup/cephbackup-.log";
 
-    public static ILogger Create(IConfiguration cfg)
+    public static ILogger Create(IConfiguration cfg, bool consoleToStderrOnly = false)
     {
         if (cfg.GetSection("Serilog").Exists())
         {
@@ -21,7 +24,7 @@ public static class Logging
         return new LoggerConfiguration()
             .MinimumLevel.Information()
             .Enrich.FromLogContext()
-            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Warning,
+            .WriteTo.Console(standardErrorFromLevel: consoleToStderrOnly ? LogEventLevel.Verbose : LogEventLevel.Warning,
                 outputTemplate: "{Timestamp:HH:mm:ss} [{Level:u3}] {Message:lj}{NewLine}")
             .WriteTo.File(DefaultLogFile, rollingInterval: RollingInterval.Day, retainedFileCountLimit: 30,
                 outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {Message:lj}{NewLine}{Exception}")
