@@ -33,7 +33,7 @@ RBD=(rbd -c "$CEPH_CONF")
 
 rm -rf "$WORK"; mkdir -p "$WORK/backup"
 log "publishing cephbackup (Release)"
-dotnet publish src/CephBackup -c Release -o "$WORK/bin" >/dev/null
+dotnet publish src/CephBackup -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$WORK/bin" >/dev/null
 CB="$WORK/bin/cephbackup"
 
 SMTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -62,11 +62,20 @@ EOF
 export CEPHBACKUP_CONFIG=$WORK/cephbackup.json
 "$CB" db migrate >/dev/null
 
-# One timed run of the tool; sets T (seconds) and RSS (KiB).
+# One timed run of the tool; sets T (seconds) and RSS (peak KiB of cephbackup itself). /usr/bin/time's %M
+# would include the largest waited-for child, i.e. rbd (rbd export-diff alone peaks at ~250 MB here), so
+# the process's own VmHWM is sampled from /proc until it exits.
 tool() {
-  local s; s=$(now)
-  /usr/bin/time -f '%M' -o "$WORK/rss" "$CB" "$@" >"$WORK/tool.out" 2>"$WORK/tool.err" || { cat "$WORK/tool.err" >&2; return 1; }
-  T=$(since "$s"); RSS=$(cat "$WORK/rss")
+  local s pid hwm=0 h rc=0; s=$(now)
+  "$CB" "$@" >"$WORK/tool.out" 2>"$WORK/tool.err" & pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    h=$(awk '/^VmHWM/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm=$h
+    sleep 0.05
+  done
+  wait "$pid" || rc=$?
+  T=$(since "$s"); RSS=$hwm
+  [ "$rc" = 0 ] || { cat "$WORK/tool.err" >&2; return 1; }
 }
 # Random data at offsets through a hand-made diff stream: writes without a kernel mapping.
 fill() { # image sizeMiB percent-of-objects

@@ -16,6 +16,23 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
 
+    private const uint SyncFileRangeWrite = 2;
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRange(int fd, long offset, long nbytes, uint flags);
+
+    /// <summary>
+    /// Starts writeback of a range without waiting for it (SYNC_FILE_RANGE_WRITE). Best effort: a failure
+    /// here only loses the overlap; the final fsync still reports real I/O errors.
+    /// </summary>
+    public static void StartWriteback(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length)
+    {
+        var added = false;
+        file.DangerousAddRef(ref added);
+        try { SyncFileRange((int)file.DangerousGetHandle(), offset, length, SyncFileRangeWrite); }
+        finally { if (added) file.DangerousRelease(); }
+    }
+
     public static void FsyncDirectory(string dir)
     {
         var fd = Open(dir, ORdOnly | ODirectory);
