@@ -16,20 +16,6 @@ public class ExecTests : IAsyncLifetime
     private async Task<List<BackupPoint>> PointsAsync(string image) =>
         (await _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
 
-    /// <summary>Rebuilds a point with plain rbd from the files (bypassing our restore) and returns the image's sha256.</summary>
-    private async Task<string> RestoreByHandAsync(IReadOnlyList<BackupPoint> sequence)
-    {
-        var name = "cbt-r-" + TestEnv.Unique();
-        _bed.Images.Add(name);
-        await TestRbd.RunAsync("create", "--size", "1M", $"{TestEnv.Pool}/{name}");
-        foreach (var p in sequence)
-        {
-            await using var f = File.OpenRead(p.FilePath);
-            await TestRbd.RunAsync(f, "import-diff", "--no-progress", "-", $"{TestEnv.Pool}/{name}");
-        }
-        return await TestRbd.Sha256Async($"{TestEnv.Pool}/{name}");
-    }
-
     [Fact]
     public async Task Full_then_incrementals_then_rotation_every_point_restores_bit_exact()
     {
@@ -55,8 +41,8 @@ public class ExecTests : IAsyncLifetime
             Assert.Equal(p.Sha256, PointFiles.ReadSha(p.FilePath));
             Assert.Equal(64L << 20, p.ImageSizeBytes);
         }
-        Assert.Equal(sources[2], await RestoreByHandAsync(points.Take(3).ToList()));
-        Assert.Equal(sources[3], await RestoreByHandAsync([points[3]]));
+        Assert.Equal(sources[2], await _bed.RestoreByHandAsync(points.Take(3).ToList()));
+        Assert.Equal(sources[3], await _bed.RestoreByHandAsync([points[3]]));
         Assert.True(points[0].SizeBytes < 8L << 20, "a full of 5 MiB written must be thin");
         Assert.True(File.Exists(Path.Combine(_bed.Root, "J1", "lastbk.txt")));
 
@@ -85,7 +71,7 @@ public class ExecTests : IAsyncLifetime
         var points = await PointsAsync(img);
         Assert.Equal([null, 0, 0], points.Select(p => p.BasePoint));
         Assert.Equal(PointType.Differential, points[2].Type);
-        Assert.Equal(lastSource, await RestoreByHandAsync([points[0], points[2]]));
+        Assert.Equal(lastSource, await _bed.RestoreByHandAsync([points[0], points[2]]));
     }
 
     [Fact]

@@ -37,25 +37,13 @@ public class CatalogImportTests : IAsyncLifetime
         await TestRbd.RunAsync(["export-diff", "--no-progress", .. fromArgs, $"{TestEnv.Pool}/{img}@{snap}", file]);
     }
 
-    /// <summary>Rebuilds a point with plain rbd from the files the catalog names, in the order its base links give.</summary>
-    private async Task<string> RestoreByHandAsync(IReadOnlyList<BackupPoint> chain, string restorePoint)
-    {
-        var seq = BackupPlanner.RestoreSequence(chain, chain.Single(p => p.RestorePoint == restorePoint));
-        var name = "cbt-r-" + TestEnv.Unique();
-        _bed.Images.Add(name);
-        await TestRbd.RunAsync("create", "--size", "1M", $"{TestEnv.Pool}/{name}");
-        foreach (var p in seq)
-        {
-            await using var f = File.OpenRead(p.FilePath);
-            await TestRbd.RunAsync(f, "import-diff", "--no-progress", "-", $"{TestEnv.Pool}/{name}");
-        }
-        return await TestRbd.Sha256Async($"{TestEnv.Pool}/{name}");
-    }
+    private Task<string> RestoreByHandAsync(IReadOnlyList<BackupPoint> chain, string restorePoint) =>
+        _bed.RestoreByHandAsync(BackupPlanner.RestoreSequence(chain, chain.Single(p => p.RestorePoint == restorePoint)));
 
     [Fact]
     public async Task Php_era_points_are_imported_unverified_and_restore_bit_exact_while_broken_files_are_reported()
     {
-        var job = await _bed.AddIsolatedJobAsync("JP", maxInc: 5, prefix: "PH");
+        var job = await _bed.AddJobAsync("JP", maxInc: 5, prefix: "PH");
         var img = await _bed.AddImageAsync(job, "php01");
         var dir = Path.Combine(_bed.Root, "JP", "php01", img);
         // chain 1: full, inc, inc, then an export cut short; chain 2: full, inc, and a differential from the full.
@@ -113,7 +101,7 @@ public class CatalogImportTests : IAsyncLifetime
     [Fact]
     public async Task Exec_points_without_rows_come_back_ok_from_their_sidecars_unless_corrupt_or_based_on_a_corrupt_one()
     {
-        var job = await _bed.AddIsolatedJobAsync("JE", maxInc: 5);
+        var job = await _bed.AddJobAsync("JE", maxInc: 5);
         var img = await _bed.AddImageAsync(job, "ex01");
         for (var run = 0; run < 3; run++)
         {

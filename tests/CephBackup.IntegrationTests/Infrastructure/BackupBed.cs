@@ -83,6 +83,20 @@ public sealed class BackupBed : IAsyncDisposable
     public static Task ChangeAsync(string image, long size = 64L << 20) =>
         TestRbd.WriteAsync(TestEnv.Pool, image, size, (Random.Shared.NextInt64(0, size / 2), 65536), (size - (2 << 20), 8192));
 
+    /// <summary>Imports the files with plain rbd (bypassing our restore) into a new image; returns its sha256.</summary>
+    public async Task<string> RestoreByHandAsync(IEnumerable<BackupPoint> sequence)
+    {
+        var name = "cbt-r-" + TestEnv.Unique();
+        Images.Add(name);
+        await TestRbd.RunAsync("create", "--size", "1M", $"{TestEnv.Pool}/{name}");
+        foreach (var p in sequence)
+        {
+            await using var f = File.OpenRead(p.FilePath);
+            await TestRbd.RunAsync(f, "import-diff", "--no-progress", "-", $"{TestEnv.Pool}/{name}");
+        }
+        return await TestRbd.Sha256Async($"{TestEnv.Pool}/{name}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var i in Images) await TestRbd.PurgeAndRemoveAsync(TestEnv.Pool, i);

@@ -7,8 +7,7 @@ namespace CephBackup.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// The exe's composition root over a <see cref="BackupBed"/>, so verb runners run as in production
-/// (without a config file: scripts/test.sh exports CEPHBACKUP_TEST_POOL, which the config loader would
-/// rightly reject as an unknown CEPHBACKUP_ override).
+/// (without a config file, so the bed's own connections and loggers are used).
 /// </summary>
 public static class BedApp
 {
@@ -23,17 +22,4 @@ public static class BedApp
         Mail = new Core.Reporting.SmtpMailSender(bed.Mail),
         Time = time ?? TimeProvider.System,
     };
-
-    /// <summary>
-    /// <see cref="BackupBed.AddJobAsync"/> with a random job id: job locks are MySQL named locks, which are
-    /// server-wide, so job 1 of this test's database collides with job 1 of a test running elsewhere on the
-    /// shared MariaDB (seen as a spurious AlreadyRunning). Call before linking images to the job.
-    /// </summary>
-    public static async Task<int> AddIsolatedJobAsync(this BackupBed bed, string name, int maxInc, string? mode = null, string? prefix = "BK")
-    {
-        var id = await bed.AddJobAsync(name, maxInc, mode, prefix);
-        var unique = Random.Shared.Next(1_000_000, int.MaxValue);
-        await bed.Db.ExecAsync($"UPDATE backup_jobs SET idbackup_jobs = {unique} WHERE idbackup_jobs = {id}");
-        return unique;
-    }
 }

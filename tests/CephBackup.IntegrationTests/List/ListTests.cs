@@ -40,8 +40,8 @@ public class ListTests : IAsyncLifetime
     [Fact]
     public async Task Every_disk_of_the_vm_with_incremental_and_differential_jobs_in_table_and_json()
     {
-        var ji = await _bed.AddIsolatedJobAsync("JI", maxInc: 5);
-        var jd = await _bed.AddIsolatedJobAsync("JD", maxInc: 5, mode: "differential", prefix: "DF");
+        var ji = await _bed.AddJobAsync("JI", maxInc: 5);
+        var jd = await _bed.AddJobAsync("JD", maxInc: 5, mode: "differential", prefix: "DF");
         var a = await _bed.AddImageAsync(ji, "vm2");
         var b = await _bed.AddImageAsync(ji, "vm2");
         await _bed.LinkAsync(jd, "vm2", a);
@@ -109,7 +109,7 @@ public class ListTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_vm_job_or_image_is_invalid_input_in_one_line_and_a_vm_without_points_gets_a_note()
     {
-        var job = await _bed.AddIsolatedJobAsync("JU", maxInc: 5);
+        var job = await _bed.AddJobAsync("JU", maxInc: 5);
         await _bed.LinkAsync(job, "idle01", "cbt-never-backed-up");
 
         var (code, message) = await ListFailsAsync(new ListArgs { Vm = "nosuchvm" });

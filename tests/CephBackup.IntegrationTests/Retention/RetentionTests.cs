@@ -42,7 +42,7 @@ public class RetentionTests : IAsyncLifetime
     [Fact]
     public async Task Five_chains_retention_two_keeps_the_two_newest_and_every_kept_point_restores()
     {
-        var job = await ByHand.AddJobAsync(_bed, "JR", maxInc: 1, retention: 2);
+        var job = await _bed.AddJobAsync("JR", maxInc: 1, retention: 2);
         var img = await _bed.AddImageAsync(job, "r01");
         var shas = await ExecRunsAsync(img, 9);
         var mailsBefore = (await _bed.Smtp.WaitForMessagesAsync(9, TimeSpan.FromSeconds(10))).Count;
@@ -82,7 +82,7 @@ public class RetentionTests : IAsyncLifetime
     public async Task Immutable_chain_is_kept_listed_and_restorable_and_goes_once_unlocked()
     {
         await using var dir = await ChattrDir.CreateAsync(_bed.Root);
-        var job = await ByHand.AddJobAsync(_bed, "JI", maxInc: 0, retention: 2, path: dir.Path);
+        var job = await _bed.AddJobAsync("JI", maxInc: 0, retention: 2, path: dir.Path);
         var img = await _bed.AddImageAsync(job, "i01");
         var shas = await ExecRunsAsync(img, 3);
         var chain1 = Path.Combine(dir.Path, "JI", "i01", img, "000001");
@@ -110,7 +110,7 @@ public class RetentionTests : IAsyncLifetime
     public async Task Lock_set_after_the_check_leaves_a_restorable_prefix_and_a_crash_is_finished_next_run()
     {
         await using var dir = await ChattrDir.CreateAsync(_bed.Root);
-        var job = await ByHand.AddJobAsync(_bed, "JX", maxInc: 2, retention: 1, path: dir.Path);
+        var job = await _bed.AddJobAsync("JX", maxInc: 2, retention: 1, path: dir.Path);
         var img = await _bed.AddImageAsync(job, "x01");
         var shas = await ExecRunsAsync(img, 4);
         var chain1 = Path.Combine(dir.Path, "JX", "x01", img, "000001");
@@ -145,9 +145,9 @@ public class RetentionTests : IAsyncLifetime
     [Fact]
     public async Task Null_or_zero_retention_is_an_error_for_that_job_only()
     {
-        var jNull = await ByHand.AddJobAsync(_bed, "JN", maxInc: 0);
-        var jZero = await ByHand.AddJobAsync(_bed, "JZ", maxInc: 0, retention: 0);
-        var jOk = await ByHand.AddJobAsync(_bed, "JO", maxInc: 0, retention: 1);
+        var jNull = await _bed.AddJobAsync("JN", maxInc: 0);
+        var jZero = await _bed.AddJobAsync("JZ", maxInc: 0, retention: 0);
+        var jOk = await _bed.AddJobAsync("JO", maxInc: 0, retention: 1);
         await _bed.Db.ExecAsync($"UPDATE backup_jobs SET retention = NULL WHERE idbackup_jobs = {jNull}");
         var imgs = new[] { await _bed.AddImageAsync(jNull, "n01"), await _bed.AddImageAsync(jZero, "z01"), await _bed.AddImageAsync(jOk, "o01") };
         for (var i = 0; i < 2; i++) Assert.Equal(ExitCode.Ok, (await _bed.ExecAsync()).ExitCode);

@@ -33,8 +33,8 @@ public class TrimSnapTests : IAsyncLifetime
     [Fact]
     public async Task Incremental_job_keeps_max_snaps_and_its_base_and_never_touches_others_or_protected_ones()
     {
-        var bk = await ByHand.AddJobAsync(_bed, "JB", maxInc: 10, prefix: "BK", maxSnaps: 2);
-        var bk01 = await ByHand.AddJobAsync(_bed, "JB01", maxInc: 10, prefix: "BK01", maxSnaps: 5);
+        var bk = await _bed.AddJobAsync("JB", maxInc: 10, prefix: "BK", maxSnaps: 2);
+        var bk01 = await _bed.AddJobAsync("JB01", maxInc: 10, prefix: "BK01", maxSnaps: 5);
         var img = await _bed.AddImageAsync(bk, "t01");
         await _bed.LinkAsync(bk01, "t01", img);
         await ExecTimesAsync(img, 4);
@@ -74,7 +74,7 @@ public class TrimSnapTests : IAsyncLifetime
     [Fact]
     public async Task Differential_job_keeps_the_full_of_its_chain_and_a_running_job_is_not_trimmed()
     {
-        var jd = await ByHand.AddJobAsync(_bed, "JD", maxInc: 10, mode: "differential", prefix: "DF", maxSnaps: 2);
+        var jd = await _bed.AddJobAsync("JD", maxInc: 10, mode: "differential", prefix: "DF", maxSnaps: 2);
         var img = await _bed.AddImageAsync(jd, "d01");
         await ExecTimesAsync(img, 4);
 

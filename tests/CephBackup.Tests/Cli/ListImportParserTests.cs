@@ -7,40 +7,28 @@ namespace CephBackup.Tests.Cli;
 
 public class ListImportParserTests
 {
-    private static async Task<T?> Parse<T>(Func<GlobalOptions, Func<T, CancellationToken, Task<int>>, Command> create, params string[] args) where T : class
-    {
-        T? captured = null;
-        var g = new GlobalOptions();
-        var root = new RootCommand { create(g, (a, _) => { captured = a; return Task.FromResult(0); }) };
-        root.Options.Add(g.Config);
-        var pr = root.Parse(args);
-        if (pr.Errors.Count > 0) return null;
-        await pr.InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
-        return captured;
-    }
-
     [Fact]
     public async Task List_takes_the_vm_and_its_filters()
     {
         Assert.Equal(new ListArgs { Vm = "web01", Job = "J1", Image = "disk-0", Json = true, ConfigPath = "/c.json" },
-            await Parse<ListArgs>(ListCommand.Create, "list", "web01", "--job", "J1", "--image", "disk-0", "--json", "--config", "/c.json"));
-        Assert.Equal(new ListArgs { Vm = "web01" }, await Parse<ListArgs>(ListCommand.Create, "list", "web01"));
+            await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list", "web01", "--job", "J1", "--image", "disk-0", "--json", "--config", "/c.json"));
+        Assert.Equal(new ListArgs { Vm = "web01" }, await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list", "web01"));
     }
 
     [Fact]
     public async Task List_without_a_vm_or_with_two_is_a_parse_error()
     {
-        Assert.Null(await Parse<ListArgs>(ListCommand.Create, "list"));
-        Assert.Null(await Parse<ListArgs>(ListCommand.Create, "list", "a", "b"));
-        Assert.Null(await Parse<ListArgs>(ListCommand.Create, "list", "a", "--job"));
+        Assert.Null(await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list"));
+        Assert.Null(await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list", "a", "b"));
+        Assert.Null(await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list", "a", "--job"));
     }
 
     [Fact]
     public async Task Catalog_import_takes_an_optional_job()
     {
-        Assert.Equal(new CatalogImportArgs { Job = "J1" }, await Parse<CatalogImportArgs>(CatalogCommand.Create, "catalog", "import", "--job", "J1"));
-        Assert.Equal(new CatalogImportArgs { ConfigPath = "/c.json" }, await Parse<CatalogImportArgs>(CatalogCommand.Create, "catalog", "import", "--config", "/c.json"));
-        Assert.Null(await Parse<CatalogImportArgs>(CatalogCommand.Create, "catalog", "import", "extra"));
+        Assert.Equal(new CatalogImportArgs { Job = "J1" }, await ParserHarness.Parse<CatalogImportArgs>(CatalogCommand.Create, "catalog", "import", "--job", "J1"));
+        Assert.Equal(new CatalogImportArgs { ConfigPath = "/c.json" }, await ParserHarness.Parse<CatalogImportArgs>(CatalogCommand.Create, "catalog", "import", "--config", "/c.json"));
+        Assert.Null(await ParserHarness.Parse<CatalogImportArgs>(CatalogCommand.Create, "catalog", "import", "extra"));
     }
 
     [Fact]

@@ -7,17 +7,7 @@ namespace CephBackup.Tests.Cli;
 
 public class ParserTests
 {
-    private static async Task<ExecArgs?> ParseExec(params string[] args)
-    {
-        ExecArgs? captured = null;
-        var g = new GlobalOptions();
-        var root = new RootCommand { ExecCommand.Create(g, (a, _) => { captured = a; return Task.FromResult(0); }) };
-        root.Options.Add(g.Config);
-        var pr = root.Parse(args);
-        if (pr.Errors.Count > 0) return null;
-        await pr.InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
-        return captured;
-    }
+    private static Task<ExecArgs?> ParseExec(params string[] args) => ParserHarness.Parse<ExecArgs>(ExecCommand.Create, args);
 
     [Fact]
     public async Task Exec_options_are_captured()

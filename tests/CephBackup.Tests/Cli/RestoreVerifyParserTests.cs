@@ -8,21 +8,8 @@ namespace CephBackup.Tests.Cli;
 
 public class RestoreVerifyParserTests
 {
-    private static async Task<T?> Parse<T>(Func<GlobalOptions, Func<T, CancellationToken, Task<int>>, Command> create, params string[] args)
-        where T : class
-    {
-        T? captured = null;
-        var g = new GlobalOptions();
-        var root = new RootCommand { create(g, (a, _) => { captured = a; return Task.FromResult(0); }) };
-        root.Options.Add(g.Config);
-        var pr = root.Parse(args);
-        if (pr.Errors.Count > 0) return null;
-        await pr.InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
-        return captured;
-    }
-
-    private static Task<RestoreArgs?> Restore(params string[] args) => Parse<RestoreArgs>(RestoreCommand.Create, ["restore", .. args]);
-    private static Task<VerifyArgs?> Verify(params string[] args) => Parse<VerifyArgs>(VerifyCommand.Create, ["verify", .. args]);
+    private static Task<RestoreArgs?> Restore(params string[] args) => ParserHarness.Parse<RestoreArgs>(RestoreCommand.Create, ["restore", .. args]);
+    private static Task<VerifyArgs?> Verify(params string[] args) => ParserHarness.Parse<VerifyArgs>(VerifyCommand.Create, ["verify", .. args]);
 
     [Fact]
     public async Task Restore_takes_the_php_argument_order_and_every_option()

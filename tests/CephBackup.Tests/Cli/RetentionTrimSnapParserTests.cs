@@ -7,41 +7,29 @@ namespace CephBackup.Tests.Cli;
 
 public class RetentionTrimSnapParserTests
 {
-    private static async Task<T?> Parse<T>(Func<GlobalOptions, Func<T, CancellationToken, Task<int>>, Command> create, params string[] args) where T : class
-    {
-        T? captured = null;
-        var g = new GlobalOptions();
-        var root = new RootCommand { create(g, (a, _) => { captured = a; return Task.FromResult(0); }) };
-        root.Options.Add(g.Config);
-        var pr = root.Parse(args);
-        if (pr.Errors.Count > 0) return null;
-        await pr.InvokeAsync(new InvocationConfiguration { Output = new StringWriter(), Error = new StringWriter() });
-        return captured;
-    }
-
     [Fact]
     public async Task Retention_options_are_captured()
     {
         Assert.Equal(new RetentionArgs { Job = "J1", DryRun = true, AlwaysReport = true, ConfigPath = "/c.json" },
-            await Parse<RetentionArgs>(RetentionCommand.Create, "retention", "--job", "J1", "--dry-run", "--always-report", "--config", "/c.json"));
-        Assert.Equal(new RetentionArgs(), await Parse<RetentionArgs>(RetentionCommand.Create, "retention"));
+            await ParserHarness.Parse<RetentionArgs>(RetentionCommand.Create, "retention", "--job", "J1", "--dry-run", "--always-report", "--config", "/c.json"));
+        Assert.Equal(new RetentionArgs(), await ParserHarness.Parse<RetentionArgs>(RetentionCommand.Create, "retention"));
     }
 
     [Fact]
     public async Task Retention_rejects_unknown_options_and_arguments()
     {
-        Assert.Null(await Parse<RetentionArgs>(RetentionCommand.Create, "retention", "--keep", "3"));
-        Assert.Null(await Parse<RetentionArgs>(RetentionCommand.Create, "retention", "J1"));
-        Assert.Null(await Parse<RetentionArgs>(RetentionCommand.Create, "retention", "--job"));
+        Assert.Null(await ParserHarness.Parse<RetentionArgs>(RetentionCommand.Create, "retention", "--keep", "3"));
+        Assert.Null(await ParserHarness.Parse<RetentionArgs>(RetentionCommand.Create, "retention", "J1"));
+        Assert.Null(await ParserHarness.Parse<RetentionArgs>(RetentionCommand.Create, "retention", "--job"));
     }
 
     [Fact]
     public async Task TrimSnap_options_are_captured()
     {
         Assert.Equal(new TrimSnapArgs { Job = "BK", DryRun = true },
-            await Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap", "--dry-run", "--job", "BK"));
-        Assert.Equal(new TrimSnapArgs(), await Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap"));
-        Assert.Null(await Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap", "--max-snaps", "2"));
+            await ParserHarness.Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap", "--dry-run", "--job", "BK"));
+        Assert.Equal(new TrimSnapArgs(), await ParserHarness.Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap"));
+        Assert.Null(await ParserHarness.Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap", "--max-snaps", "2"));
     }
 
     [Fact]
