@@ -82,14 +82,43 @@ if [ "$rc" != 0 ]; then
   exit "$rc"
 fi
 
+# A VM with one disk holding data, a job backing it up, and two runs of exec: full, then incremental.
+RBD=(rbd -c "$CEPH_CONF")
+SQL() { mariadb --no-defaults -h"$MARIADB_HOST" -P"$MARIADB_PORT" -u"$MARIADB_USER" -p"$MARIADB_PASSWORD" "$MARIADB_DATABASE" -N -e "$1"; }
+CB=(dotnet run --project src/CephBackup -- --config "$CONFIG")
+IMAGE=sandbox-vm1-disk0
+BACKUP_ROOT=$SANDBOX_DIR/backup
+if ! "${RBD[@]}" info "$POOL/$IMAGE" >/dev/null 2>&1; then
+  log "creating image $POOL/$IMAGE (256 MiB, 32 MiB of data written)"
+  "${RBD[@]}" create --size 256M "$POOL/$IMAGE"
+  "${RBD[@]}" bench --io-type write --io-size 4M --io-pattern seq --io-total 32M "$POOL/$IMAGE" >/dev/null
+fi
+if [ "$(SQL "SELECT COUNT(*) FROM backup_jobs WHERE name = 'SANDBOX'")" = 0 ]; then
+  log "adding job SANDBOX (max_inc 3) for VM sandbox-vm1 -> $BACKUP_ROOT"
+  mkdir -p "$BACKUP_ROOT"
+  SQL "INSERT INTO backup_jobs (name, max_inc, enabled, path, retention, \`snap-prefix\`, \`max-snaps\`) VALUES ('SANDBOX', 3, 1, '$BACKUP_ROOT', 2, 'SBX', 5);
+       INSERT INTO vms (vm, image) VALUES ('sandbox-vm1', '$IMAGE');
+       INSERT INTO backup_vms (idbackup_jobs, idvms) SELECT j.idbackup_jobs, v.idvms FROM backup_jobs j, vms v WHERE j.name = 'SANDBOX' AND v.image = '$IMAGE';"
+fi
+log "cephbackup exec (1/2)"
+"${CB[@]}" exec --job SANDBOX
+"${RBD[@]}" bench --io-type write --io-size 64K --io-pattern rand --io-total 4M "$POOL/$IMAGE" >/dev/null
+log "cephbackup exec (2/2) after writing 4 MiB more"
+"${CB[@]}" exec --job SANDBOX
+echo
+echo "Backup tree:"
+find "$BACKUP_ROOT" | sort | sed "s|^$BACKUP_ROOT|  $BACKUP_ROOT|"
+echo
+"${CB[@]}" list sandbox-vm1
+
 cat <<EOF
 
 Sandbox ready. The services stay running.
   config   : $CONFIG
   logs     : $SANDBOX_DIR/logs/
   run      : dotnet run --project src/CephBackup -- --config $CONFIG <verb> [args]
+             e.g. restore SANDBOX $IMAGE 000001-000001 restored-disk0
   ceph     : export CEPH_CONF=$CEPH_CONF; rbd -p $POOL ls
-             rbd create --size 1G $POOL/vm1-disk0      (an image to back up)
   database : mariadb -h$MARIADB_HOST -P$MARIADB_PORT -u$MARIADB_USER -p'<password in config>' $MARIADB_DATABASE
   stop     : scripts/ceph-micro.sh stop; scripts/mariadb-micro.sh stop   (only if nobody else uses them)
 EOF

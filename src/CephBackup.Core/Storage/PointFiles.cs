@@ -22,6 +22,12 @@ public sealed record PointSidecar
     public required string Sha256 { get; init; }
     public DateTime StartedAt { get; init; }
     public DateTime EndedAt { get; init; }
+    public string ToolVersion { get; init; } = Version;
+
+    /// <summary>The cephbackup version that wrote a sidecar (informational version of this assembly).</summary>
+    public static string Version { get; } =
+        typeof(PointSidecar).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            is [System.Reflection.AssemblyInformationalVersionAttribute a, ..] ? a.InformationalVersion : "unknown";
 }
 
 /// <summary>

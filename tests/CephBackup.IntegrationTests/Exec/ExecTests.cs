@@ -17,43 +17,72 @@ public class ExecTests : IAsyncLifetime
         (await _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
 
     [Fact]
-    public async Task Full_then_incrementals_then_rotation_every_point_restores_bit_exact()
+    public async Task Two_vms_three_disks_full_then_incrementals_then_rotation_every_point_restores_bit_exact()
     {
         var job = await _bed.AddJobAsync("J1", maxInc: 2);
-        var img = await _bed.AddImageAsync(job, "web01");
-        var sources = new List<string>();
+        var disks = new[] { ("web01", await _bed.AddImageAsync(job, "web01")), ("db01", await _bed.AddImageAsync(job, "db01")), ("db01", await _bed.AddImageAsync(job, "db01")) };
+        var sources = new Dictionary<string, List<string>>();
         for (var run = 0; run < 4; run++)
         {
-            if (run > 0) await BackupBed.ChangeAsync(img);
+            if (run > 0) foreach (var (_, img) in disks) await BackupBed.ChangeAsync(img);
             var outcome = await _bed.ExecAsync();
             Assert.Equal(ExitCode.Ok, outcome.ExitCode);
-            var pts = await PointsAsync(img);
-            sources.Add(await TestRbd.Sha256Async($"{TestEnv.Pool}/{img}@{pts[^1].Snapshot}"));
+            foreach (var (_, img) in disks)
+            {
+                var pts = await PointsAsync(img);
+                (sources.TryGetValue(img, out var l) ? l : sources[img] = []).Add(await TestRbd.Sha256Async($"{TestEnv.Pool}/{img}@{pts[^1].Snapshot}"));
+            }
         }
-        var points = await PointsAsync(img);
-        Assert.Equal(["000001-000000", "000001-000001", "000001-000002", "000002-000000"], points.Select(p => p.RestorePoint));
-        Assert.Equal([PointType.Full, PointType.Incremental, PointType.Incremental, PointType.Full], points.Select(p => p.Type));
-        Assert.Equal(["BK-000001-000000", "BK-000001-000001", "BK-000001-000002", "BK-000002-000000"], points.Select(p => p.Snapshot));
-        foreach (var p in points)
+        foreach (var (vm, img) in disks)
         {
-            Assert.Equal(Path.Combine(_bed.Root, "J1", "web01", img, p.Chain.ToString("D6"), p.Point.ToString("D6")), p.FilePath);
-            Assert.Equal(p.Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(p.FilePath))));
-            Assert.Equal(p.Sha256, PointFiles.ReadSha(p.FilePath));
-            Assert.Equal(64L << 20, p.ImageSizeBytes);
+            var points = await PointsAsync(img);
+            Assert.Equal(["000001-000000", "000001-000001", "000001-000002", "000002-000000"], points.Select(p => p.RestorePoint));
+            Assert.Equal([PointType.Full, PointType.Incremental, PointType.Incremental, PointType.Full], points.Select(p => p.Type));
+            Assert.Equal(["BK-000001-000000", "BK-000001-000001", "BK-000001-000002", "BK-000002-000000"], points.Select(p => p.Snapshot));
+            foreach (var p in points)
+            {
+                Assert.Equal(Path.Combine(_bed.Root, "J1", vm, img, p.Chain.ToString("D6"), p.Point.ToString("D6")), p.FilePath);
+                Assert.Equal(p.Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(p.FilePath))));
+                Assert.Equal(p.Sha256, PointFiles.ReadSha(p.FilePath));
+                Assert.Equal(64L << 20, p.ImageSizeBytes);
+            }
+            for (var i = 0; i < 3; i++) Assert.Equal(sources[img][i], await _bed.RestoreByHandAsync(points.Take(i + 1)));
+            Assert.Equal(sources[img][3], await _bed.RestoreByHandAsync([points[3]]));
+            Assert.True(points[0].SizeBytes < 8L << 20, "a full of 5 MiB written must be thin");
+            Assert.Equal(PointSidecar.Version, PointFiles.ReadSidecar(points[0].FilePath)!.ToolVersion);
         }
-        Assert.Equal(sources[2], await _bed.RestoreByHandAsync(points.Take(3).ToList()));
-        Assert.Equal(sources[3], await _bed.RestoreByHandAsync([points[3]]));
-        Assert.True(points[0].SizeBytes < 8L << 20, "a full of 5 MiB written must be thin");
         Assert.True(File.Exists(Path.Combine(_bed.Root, "J1", "lastbk.txt")));
 
         var mails = await _bed.Smtp.WaitForMessagesAsync(4, TimeSpan.FromSeconds(10));
-        Assert.All(mails, m => Assert.Equal("[SUCCESS] CEPH Backup J1 (1 objects)", m.Message.Subject));
-        Assert.Contains("000002-000000", mails[3].Message.TextBody);
+        Assert.All(mails, m => Assert.Equal("[SUCCESS] CEPH Backup J1 (3 objects)", m.Message.Subject));
+        Assert.Equal(3, mails[3].Message.TextBody.Split('\n').Count(l => l.Contains("FULL 000002-000000")));
         await using var conn = new MySqlConnector.MySqlConnection(_bed.Db.ConnectionString);
         await conn.OpenAsync();
-        var (inc, full, success) = await Dapper.SqlMapper.QuerySingleAsync<(int, int, int)>(conn, "SELECT inc, `full`, success FROM backup_vms");
-        Assert.Equal((0, 2, 1), (inc, full, success));
-        Assert.Equal(4L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(conn, "SELECT COUNT(*) FROM backup_log WHERE result='SUCCESS'"));
+        var counters = (await Dapper.SqlMapper.QueryAsync<(int, int, int)>(conn, "SELECT inc, `full`, success FROM backup_vms")).ToList();
+        Assert.All(counters, c => Assert.Equal((0, 2, 1), c));
+        Assert.Equal(12L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(conn, "SELECT COUNT(*) FROM backup_log WHERE result='SUCCESS'"));
+    }
+
+    [Fact]
+    public async Task A_day_the_schedule_excludes_does_nothing_and_a_missing_mount_fails_the_job()
+    {
+        var job = await _bed.AddJobAsync("JW", maxInc: 3);
+        var img = await _bed.AddImageAsync(job, "w01");
+        await _bed.Db.ExecAsync($"INSERT INTO backup_days (idbackup_job, `1`, `2`, `3`, `4`, `5`, `6`, `7`, id) VALUES ({job}, 1, 0, 0, 0, 0, 0, 0, 1)");
+        var tuesday = await _bed.Service().RunAsync(new Core.Jobs.ExecRequest { Date = new DateOnly(2026, 12, 1) }, new StringWriter(), CancellationToken.None);
+        Assert.Equal(ExitCode.Ok, tuesday.ExitCode);
+        Assert.Equal(Core.Reporting.JobResult.Skipped, tuesday.Jobs[0].Result);
+        Assert.Empty(await PointsAsync(img));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_bed.Root));
+
+        await _bed.Db.ExecAsync($"UPDATE backup_jobs SET checkmount = 1, mountpoint = '{_bed.Root}' WHERE idbackup_jobs = {job}");
+        var monday = await _bed.Service().RunAsync(new Core.Jobs.ExecRequest { Date = new DateOnly(2026, 11, 30) }, new StringWriter(), CancellationToken.None);
+        Assert.Equal(ExitCode.PartialFailure, monday.ExitCode);
+        Assert.Empty(await PointsAsync(img));
+        var mails = await _bed.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10));
+        Assert.Single(mails);
+        Assert.Equal("[FAIL] CEPH Backup JW (ALL objects)", mails[0].Message.Subject);
+        Assert.Contains("is not mounted", mails[0].Message.TextBody);
     }
 
     [Fact]
@@ -142,7 +171,8 @@ public class ExecTests : IAsyncLifetime
     {
         var job = await _bed.AddJobAsync("JS", maxInc: 5);
         var img = await _bed.AddImageAsync(job, "s01");
-        await _bed.LinkAsync(job, "s01", "cbt-no-such-image-" + TestEnv.Unique());
+        var missing = "cbt-missing-" + TestEnv.Unique();
+        await _bed.LinkAsync(job, "s01", missing);
         await _bed.Db.ExecAsync($"UPDATE backup_jobs SET lastrun = '2026-01-02 03:04:05', lastcompletion = '2026-01-01 00:00:00' WHERE idbackup_jobs = {job}");
         var outcome = await _bed.ExecAsync();
         Assert.Equal(ExitCode.PartialFailure, outcome.ExitCode);
@@ -150,7 +180,19 @@ public class ExecTests : IAsyncLifetime
         var mail = (await _bed.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10)))[0].Message;
         Assert.Equal("[FAIL] CEPH Backup JS (2 objects)", mail.Subject);
         Assert.Contains("never completed", mail.TextBody);
-        Assert.Contains("FAIL", mail.TextBody);
+        Assert.Contains("No such file or directory", mail.TextBody); // rbd's own message
+        await using (var conn = new MySqlConnector.MySqlConnection(_bed.Db.ConnectionString))
+        {
+            await conn.OpenAsync();
+            Assert.Equal((0, 0, 0), await Dapper.SqlMapper.QuerySingleAsync<(int, int, int)>(conn,
+                "SELECT b.inc, b.`full`, b.success FROM backup_vms b JOIN vms v ON v.idvms = b.idvms WHERE v.image = @missing", new { missing }));
+        }
+        Assert.False(Directory.Exists(Path.Combine(_bed.Root, "JS", "s01", missing)));
+
+        await TestRbd.CreateWithDataAsync(TestEnv.Pool, missing, 16L << 20, (0, 1 << 20));
+        _bed.Images.Add(missing);
+        Assert.Equal(ExitCode.Ok, (await _bed.ExecAsync()).ExitCode);
+        Assert.Equal("000001-000000", Assert.Single(await PointsAsync(missing)).RestorePoint);
     }
 
     [Fact]

@@ -28,6 +28,17 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void Every_sunday_of_2026_and_2027_follows_column_7_only()
+    {
+        for (var d = new DateOnly(2026, 1, 4); d.Year < 2028; d = d.AddDays(7))
+        {
+            Assert.Equal(DayOfWeek.Sunday, d.DayOfWeek);
+            Assert.False(Schedule.Evaluate(d, Flags(1, 2, 3, 4, 5, 6), null).Run, d.ToString());
+            Assert.True(Schedule.Evaluate(d, Flags(7), null).Run, d.ToString());
+        }
+    }
+
+    [Fact]
     public void January_2027_is_not_skipped_as_the_php_tool_would()
     {
         // PHP computed negative week numbers for 2027-01-04..31 and silently skipped them.
