@@ -25,6 +25,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.3f", b-a}'; }
+# Both sides start from the same cold page cache (the previous step's files would otherwise be reclaimed
+# during the next one's writes), as rbd-throughput.sh does.
+drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{if(NR==0){print "nan"} else if(NR%2){print a[(NR+1)/2]} else {printf "%.3f\n",(a[NR/2]+a[NR/2+1])/2}}'; }
 
 eval "$(bash scripts/ceph-micro.sh start | grep '^export ')"
@@ -115,15 +118,15 @@ for S in $SIZES; do
   for r in $(seq 1 "$REPS"); do
     log "${S} MiB rep $r/$REPS: full backup"
     "${RBD[@]}" snap create --no-progress "$POOL/$img@raw$r"
-    s=$(now); "${RBD[@]}" export-diff --no-progress "$POOL/$img@raw$r" - >"$WORK/raw.diff"; sync "$WORK/raw.diff"; R[$S,rawfull]+=" $(since "$s")"
+    drop; s=$(now); "${RBD[@]}" export-diff --no-progress "$POOL/$img@raw$r" - >"$WORK/raw.diff"; sync "$WORK/raw.diff"; R[$S,rawfull]+=" $(since "$s")"
     rawbytes=$(stat -c %s "$WORK/raw.diff")
-    tool exec --job "BF$S"; R[$S,toolfull]+=" $T"; R[$S,rssfull]+=" $RSS"
+    drop; tool exec --job "BF$S"; R[$S,toolfull]+=" $T"; R[$S,rssfull]+=" $RSS"
     file=$(ls -t "$WORK"/backup/BF$S/benchvm$S/$img/*/000000 | head -1); R[$S,bytes]+=" $(stat -c %s "$file")"
     log "${S} MiB rep $r/$REPS: restore"
-    s=$(now); "${RBD[@]}" create --size 1M "$POOL/bench-rr"; "${RBD[@]}" import-diff --no-progress "$WORK/raw.diff" "$POOL/bench-rr"; R[$S,rawrest]+=" $(since "$s")"
+    drop; s=$(now); "${RBD[@]}" create --size 1M "$POOL/bench-rr"; "${RBD[@]}" import-diff --no-progress "$WORK/raw.diff" "$POOL/bench-rr"; R[$S,rawrest]+=" $(since "$s")"
     "${RBD[@]}" snap purge --no-progress "$POOL/bench-rr"; "${RBD[@]}" rm --no-progress "$POOL/bench-rr" >/dev/null
     rp=$(basename "$(dirname "$file")")-000000
-    tool restore "BF$S" "$img" "$rp" bench-tr; R[$S,toolrest]+=" $T"; R[$S,rssrest]+=" $RSS"
+    drop; tool restore "BF$S" "$img" "$rp" bench-tr; R[$S,toolrest]+=" $T"; R[$S,rssrest]+=" $RSS"
     "${RBD[@]}" snap purge --no-progress "$POOL/bench-tr"; "${RBD[@]}" rm --no-progress "$POOL/bench-tr" >/dev/null
     rm -f "$WORK/raw.diff"; rm -f "$file"   # disk space: the catalog row stays, the bench never restores it again
     "${RBD[@]}" snap rm --no-progress "$POOL/$img@raw$r"
@@ -132,10 +135,10 @@ for S in $SIZES; do
     "${RBD[@]}" snap create --no-progress "$POOL/$img@pre$r"
     fill "$img" "$S" 5
     "${RBD[@]}" snap create --no-progress "$POOL/$img@post$r"
-    s=$(now); "${RBD[@]}" export-diff --no-progress --from-snap "pre$r" "$POOL/$img@post$r" - >"$WORK/raw.inc"; sync "$WORK/raw.inc"; R[$S,rawinc]+=" $(since "$s")"
+    drop; s=$(now); "${RBD[@]}" export-diff --no-progress --from-snap "pre$r" "$POOL/$img@post$r" - >"$WORK/raw.inc"; sync "$WORK/raw.inc"; R[$S,rawinc]+=" $(since "$s")"
     R[$S,incbytes]+=" $(stat -c %s "$WORK/raw.inc")"; rm -f "$WORK/raw.inc"
     "${RBD[@]}" snap rm --no-progress "$POOL/$img@pre$r"; "${RBD[@]}" snap rm --no-progress "$POOL/$img@post$r"
-    tool exec --job "BI$S"; R[$S,toolinc]+=" $T"
+    drop; tool exec --job "BI$S"; R[$S,toolinc]+=" $T"
     tool exec --job "BI$S"; R[$S,toolnochange]+=" $T"
     last=$(ls -t "$WORK"/backup/BI$S/benchvm$S/$img/000001/?????? | head -1); R[$S,nochangebytes]+=" $(stat -c %s "$last")"
   done

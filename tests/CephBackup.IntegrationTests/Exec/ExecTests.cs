@@ -55,7 +55,7 @@ public class ExecTests : IAsyncLifetime
 
         var mails = await _bed.Smtp.WaitForMessagesAsync(4, TimeSpan.FromSeconds(10));
         Assert.All(mails, m => Assert.Equal("[SUCCESS] CEPH Backup J1 (3 objects)", m.Message.Subject));
-        Assert.Equal(3, mails[3].Message.TextBody.Split('\n').Count(l => l.Contains("FULL 000002-000000")));
+        Assert.Equal(3, mails[3].Message.TextBody!.Split('\n').Count(l => l.Contains("FULL 000002-000000")));
         await using var conn = new MySqlConnector.MySqlConnection(_bed.Db.ConnectionString);
         await conn.OpenAsync();
         var counters = (await Dapper.SqlMapper.QueryAsync<(int, int, int)>(conn, "SELECT inc, `full`, success FROM backup_vms")).ToList();
