@@ -12,3 +12,22 @@ public sealed class GlobalOptions
         HelpName = "PATH",
     };
 }
+
+/// <summary>Option factories shared by several verbs.</summary>
+public static class CommonOptions
+{
+    /// <summary>A <c>YYYY-MM-DD</c> day; anything else is a parse error naming the option.</summary>
+    public static Option<DateOnly?> Day(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "YYYY-MM-DD",
+        CustomParser = r =>
+        {
+            var s = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (DateOnly.TryParseExact(s, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+                    System.Globalization.DateTimeStyles.None, out var d)) return d;
+            r.AddError($"{name}: '{s}' is not a date like 2026-11-26");
+            return null;
+        },
+    };
+}

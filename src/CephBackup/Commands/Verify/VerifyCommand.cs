@@ -11,18 +11,7 @@ public static class VerifyCommand
         var job = new Option<string?>("--job") { Description = "Only points of this job", HelpName = "NAME" };
         var vm = new Option<string?>("--vm") { Description = "Only points of this VM", HelpName = "VM" };
         var image = new Option<string?>("--image") { Description = "Only points of this image (the vms.image value)", HelpName = "IMAGE" };
-        var since = new Option<DateOnly?>("--since")
-        {
-            Description = "Only points that ended on or after this day (local time)",
-            HelpName = "YYYY-MM-DD",
-            CustomParser = r =>
-            {
-                var s = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-                if (DateOnly.TryParseExact(s, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)) return d;
-                r.AddError($"--since: '{s}' is not a date like 2026-11-26");
-                return null;
-            },
-        };
+        var since = CommonOptions.Day("--since", "Only points that ended on or after this day (local time)");
         var deep = new Option<bool>("--deep")
         {
             Description = "Also restore the newest point of each chain (each differential) into a scratch image and compare it with the source snapshot",
