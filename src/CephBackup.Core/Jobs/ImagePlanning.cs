@@ -6,7 +6,9 @@ using CephBackup.Core.Storage;
 namespace CephBackup.Core.Jobs;
 
 /// <summary>The next point of one image, with what was checked to get there.</summary>
-public sealed record ImagePlan(ImageTarget Target, PointPlan Point, string Snapshot, string? FromSnapshot, string PointFile);
+/// <param name="Snapshots">The image's snapshots if planning already listed them (a diff's base check), else null.</param>
+public sealed record ImagePlan(ImageTarget Target, PointPlan Point, string Snapshot, string? FromSnapshot, string PointFile,
+    IReadOnlyList<RbdSnapshot>? Snapshots = null);
 
 /// <summary>
 /// Turns the catalog, the folder tree and the image's snapshots into the next point (the I/O half of
@@ -29,21 +31,22 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
         var newest = points.Count == 0 ? [] : points.Where(p => p.Chain == points.Max(q => q.Chain)).ToList();
 
         var plan = BackupPlanner.Decide(newest, highest, job.MaxInc, job.Mode);
+        IReadOnlyList<RbdSnapshot>? snaps = null;
         if (plan.BasePoint is { } basePoint)
         {
-            var broken = await CheckBaseAsync(job, t, newest, newest.Single(p => p.Point == basePoint), ct);
+            snaps = await rbd.SnapListAsync(t.Ref, ct);
+            var broken = await CheckBaseAsync(job, t, snaps, newest, newest.Single(p => p.Point == basePoint), ct);
             if (broken is not null) plan = BackupPlanner.Decide(newest, highest, job.MaxInc, job.Mode, broken);
         }
         var snap = SnapshotNames.Of(job.Prefix, plan.Chain, plan.Point);
         string? from = plan.BasePoint is { } b ? SnapshotNames.Of(job.Prefix, plan.Chain, b) : null;
-        return new ImagePlan(t, plan, snap, from, job.Layout.PointFile(t.Vm, t.ImageName, plan.Chain, plan.Point));
+        return new ImagePlan(t, plan, snap, from, job.Layout.PointFile(t.Vm, t.ImageName, plan.Chain, plan.Point), snaps);
     }
 
     /// <returns>Null when the base is usable, else why not.</returns>
-    private async Task<string?> CheckBaseAsync(JobSettings job, ImageTarget t, List<BackupPoint> chain, BackupPoint basePoint, CancellationToken ct)
+    private async Task<string?> CheckBaseAsync(JobSettings job, ImageTarget t, IReadOnlyList<RbdSnapshot> snaps, List<BackupPoint> chain, BackupPoint basePoint, CancellationToken ct)
     {
         var fromSnap = SnapshotNames.Of(job.Prefix, basePoint.Chain, basePoint.Point);
-        var snaps = await rbd.SnapListAsync(t.Ref, ct);
         if (snaps.All(s => s.Name != fromSnap)) return $"base snapshot {fromSnap} is missing on Ceph";
 
         IReadOnlyList<BackupPoint> needed;
