@@ -65,10 +65,12 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
 
         await catalog.SetJobLastRunAsync(job.Id, start.UtcDateTime, ct);
         var results = new List<ImageReport>();
+        var lockLost = false;
         foreach (var vm in images.GroupBy(i => i.Vm ?? ""))
         {
             if (!await jobLock.StillHeldAsync(ct))
             {
+                lockLost = true;
                 warnings.Add("lost the job lock (database connection dropped): stopped before the remaining images");
                 break;
             }
@@ -87,7 +89,7 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
         return new JobReport
         {
             JobName = job.Name,
-            Result = catalogLost || results.Any(r => r.Result == ImageResult.Failed) || warnings.Any(w => w.StartsWith("lost", StringComparison.Ordinal)) ? JobResult.Failed : JobResult.Success,
+            Result = catalogLost || lockLost || results.Any(r => r.Result == ImageResult.Failed) ? JobResult.Failed : JobResult.Success,
             Images = results, Warnings = warnings, Start = start, End = end,
         };
     }
