@@ -9,10 +9,13 @@ set -euo pipefail
 
 PACKAGES=(ceph-mon ceph-osd ceph-mgr ceph-common mariadb-server mariadb-client uuid-runtime e2fsprogs time
   # `ss` (port checks in ceph-micro.sh / mariadb-micro.sh) is missing from minimal images
-  iproute2)
+  iproute2
+  # NBD clients for `mount` tests (nbdcopy, nbdinfo; qemu-img), zstd for compressed-point checks,
+  # galera-4 for the three-node catalog tests, promtool for the metrics file, virsh for libvirt tests
+  libnbd-bin qemu-utils zstd galera-4 prometheus libvirt-clients)
 # One program per package above: if all are present, the packages are installed.
 PROGRAMS=(ceph-mon ceph-osd ceph-mgr ceph rbd ceph-authtool monmaptool mariadbd mariadb-install-db mariadb-admin
-  mariadb uuidgen mkfs.ext4 /usr/bin/time ss)
+  mariadb uuidgen mkfs.ext4 /usr/bin/time ss nbdcopy qemu-img zstd /usr/lib/galera/libgalera_smm.so promtool virsh)
 
 log() { printf '[install-deps %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
@@ -20,7 +23,7 @@ missing() {
   local p out=()
   for p in "${PROGRAMS[@]}"; do
     # root's PATH may lack the sbin dirs (mariadbd, mkfs.ext4 live there)
-    command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || [ -x "/sbin/$p" ] || out+=("$p")
+    command -v "$p" >/dev/null 2>&1 || [ -x "/usr/sbin/$p" ] || [ -x "/sbin/$p" ] || [ -e "$p" ] || out+=("$p")
   done
   echo "${out[*]}"
 }
