@@ -43,6 +43,7 @@ internal static class Migrations
         new(4, "cephbackup tables", CephBackupTablesAsync),
         new(5, "indexes", IndexesAsync),
         new(6, "job max_parallel", JobMaxParallelAsync),
+        new(9, "leases", LeaseTables.CreateAsync),
     ];
 
     public static int Latest => All[^1].Version;

@@ -14,6 +14,8 @@ public sealed record ExecRequest
     /// <summary>Evaluate the schedule for this day instead of today (local time).</summary>
     public DateOnly? Date { get; init; }
     public bool DryRun { get; init; }
+    /// <summary>exec --worker: share each job's images with the other workers of its run (docs/SCALING.md).</summary>
+    public bool Worker { get; init; }
 }
 
 public sealed record ExecOutcome(IReadOnlyList<JobReport> Jobs, bool ReportFailed)
@@ -32,7 +34,7 @@ public sealed record HostIdentity(string Host, int Pid);
 
 /// <summary><c>cephbackup exec</c>: runs every due job, one report mail per job.</summary>
 public sealed class BackupService(ICatalog catalog, IJobLockProvider locks, IRbd rbd, IMailSender mail,
-    CephOptions ceph, MountTable mounts, TimeProvider time, HostIdentity host, ILogger log)
+    CephOptions ceph, MountTable mounts, TimeProvider time, HostIdentity host, ILogger log, IImageClaims? claims = null)
 {
     public async Task<ExecOutcome> RunAsync(ExecRequest req, TextWriter planOut, CancellationToken ct)
     {
@@ -49,7 +51,8 @@ public sealed class BackupService(ICatalog catalog, IJobLockProvider locks, IRbd
         foreach (var job in jobs)
         {
             ct.ThrowIfCancellationRequested();
-            var runner = new JobBackup(catalog, locks, rbd, ceph, mounts, time, host, log.ForContext("Job", job.Name));
+            var runner = new JobBackup(catalog, locks, rbd, ceph, mounts, time, host, log.ForContext("Job", job.Name),
+                req.Worker ? claims ?? throw new InvalidOperationException("exec --worker needs image claims") : null);
             var report = await runner.RunAsync(job, today, req.DryRun, prefixes, planOut, ct);
             reports.Add(report);
             if (report.Result == JobResult.Skipped || req.DryRun) continue;

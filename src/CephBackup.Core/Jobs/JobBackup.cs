@@ -10,7 +10,7 @@ namespace CephBackup.Core.Jobs;
 
 /// <summary>One job of an exec run: checks, lock, then each VM's disks snapshotted together and exported.</summary>
 internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd rbd, CephOptions ceph,
-    MountTable mounts, TimeProvider time, HostIdentity host, ILogger log)
+    MountTable mounts, TimeProvider time, HostIdentity host, ILogger log, IImageClaims? claims = null)
 {
     private readonly ImagePlanning _planning = new(catalog, rbd, time);
     private readonly ImageExporter _exporter = new(rbd, time, log);
@@ -52,7 +52,11 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
 
         if (dryRun) return await PlanOnlyAsync(job, images, decision, planOut, start, ct);
 
-        await using var jobLock = await locks.TryAcquireAsync(job.Id, host.Host, host.Pid, start.UtcDateTime, ct);
+        // fleet #16: `exec --worker` (claims set) joins the job's run shared by the workers of its schedule day
+        var runId = LeaseRules.WorkerRunId(day);
+        await using var jobLock = claims is not null
+            ? await claims.JoinRunAsync(job.Id, runId, start.UtcDateTime, ct)
+            : await locks.TryAcquireAsync(job.Id, host.Host, host.Pid, start.UtcDateTime, ct);
         if (jobLock is null)
         {
             var h = await locks.GetHolderAsync(job.Id, ct);
@@ -66,6 +70,7 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
         await catalog.SetJobLastRunAsync(job.Id, start.UtcDateTime, ct);
         var results = new List<ImageReport>();
         var lockLost = false;
+        var elsewhere = 0;
         foreach (var vm in images.GroupBy(i => i.Vm ?? ""))
         {
             if (!await jobLock.StillHeldAsync(ct))
@@ -74,8 +79,19 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
                 warnings.Add("lost the job lock (database connection dropped): stopped before the remaining images");
                 break;
             }
-            results.AddRange(await BackupVmAsync(job, vm.ToList(), ct));
+            // fleet #16: a worker backs up only the VMs it claims; the others are done or in progress elsewhere
+            if (claims is not null)
+            {
+                var (mine, skipped) = await BackupVmAsWorkerAsync(job, vm.ToList(), runId, ct);
+                results.AddRange(mine);
+                elsewhere += skipped;
+                continue;
+            }
+            results.AddRange(await BackupVmAsync(job, vm.ToList(), null, ct));
         }
+        if (claims is not null)
+            warnings.Add($"exec --worker on {host.Host}: {results.Count} of {images.Count} images done by this worker, " +
+                         $"{elsewhere} done or in progress on other workers (run {runId}; each worker reports its own images)");
         var end = time.GetUtcNow();
         var catalogLost = false;
         try { await catalog.SetJobLastCompletionAsync(job.Id, end.UtcDateTime, ct); }
@@ -94,8 +110,40 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
         };
     }
 
+    // ---- fleet #16 (exec --worker) begins ----
+    /// <summary>
+    /// Claims the VM's disks (all or none: they are snapshotted together) and backs up those not done yet in
+    /// this run. Returns this worker's reports and how many disks were skipped (done or claimed elsewhere).
+    /// </summary>
+    private async Task<(List<ImageReport> Mine, int Skipped)> BackupVmAsWorkerAsync(JobSettings job, List<JobImage> disks, string runId, CancellationToken ct)
+    {
+        var outcome = await claims!.TryClaimAsync(job.Id, disks.Select(ClaimKey).ToList(), runId, ct);
+        if (outcome.Claim is null)
+        {
+            log.Information("VM {Vm}: skipped, {Why}", Names.Printable(disks[0].Vm),
+                outcome.HeldBy is { } h ? $"claimed by worker {h.Host} pid {h.Pid}" : "done in this run by another worker");
+            return ([], disks.Count);
+        }
+        await using var claim = outcome.Claim;
+        var mine = disks.Where(d => claim.Images.Contains(ClaimKey(d))).ToList();
+        return (await BackupVmAsync(job, mine, claim, ct), disks.Count - mine.Count);
+    }
+
+    private string ClaimKey(JobImage disk) => (disk.Image is null ? null : TryRef(disk.Image))?.ToString() ?? $"link:{disk.LinkId}";
+
+    /// <summary>The point is recorded: a failure to mark the claim only means another worker may redo the image.</summary>
+    private async Task MarkDoneAsync(IImageClaim claim, JobImage disk, CancellationToken ct)
+    {
+        try { await claim.MarkDoneAsync(ClaimKey(disk), ct); }
+        catch (Exception e) when (e is MySqlConnector.MySqlException or CephBackupException or InvalidOperationException)
+        {
+            log.Warning("{Vm}/{Image}: backed up, but could not mark the image claim done: {Error}", disk.Vm, disk.Image, e.Message);
+        }
+    }
+    // ---- fleet #16 ends ----
+
     /// <summary>Snapshots every disk of the VM back to back (crash-consistent with each other), then exports each.</summary>
-    private async Task<List<ImageReport>> BackupVmAsync(JobSettings job, List<JobImage> disks, CancellationToken ct)
+    private async Task<List<ImageReport>> BackupVmAsync(JobSettings job, List<JobImage> disks, IImageClaim? claim, CancellationToken ct)
     {
         var reports = new List<ImageReport>();
         var ready = new List<(ImagePlan Plan, DateTimeOffset Start)>();
@@ -118,16 +166,20 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
             }
         }
         foreach (var (plan, t0) in ready)
-            reports.Add(await ExportAsync(job, plan, t0, ct));
+            reports.Add(await ExportAsync(job, plan, t0, claim, ct));
         return reports;
     }
 
-    private async Task<ImageReport> ExportAsync(JobSettings job, ImagePlan plan, DateTimeOffset t0, CancellationToken ct)
+    private async Task<ImageReport> ExportAsync(JobSettings job, ImagePlan plan, DateTimeOffset t0, IImageClaim? claim, CancellationToken ct)
     {
         try
         {
             var point = await _exporter.ExportAsync(job, plan, t0.UtcDateTime, ct);
+            // fleet #16: fencing of a worker's image: an expired claim may already be redone by another worker
+            if (claim is not null && !await claim.StillHeldAsync(ct))
+                throw new CephBackupException(ExitCode.DatabaseError, "lost the image claim (lease expired or taken over by another worker): point not recorded");
             await catalog.RecordPointAsync(point, Log(job, plan, t0, point.EndedAt, "SUCCESS", null), ct);
+            if (claim is not null) await MarkDoneAsync(claim, plan.Target.Link, ct);
             var r = new ImageReport
             {
                 Vm = plan.Target.Vm, Image = plan.Target.ImageName, Start = t0, End = new DateTimeOffset(point.EndedAt, TimeSpan.Zero),

@@ -28,7 +28,7 @@ public sealed class AppServices : IAsyncDisposable
             Config = config,
             Log = log,
             Catalog = new MySqlCatalog(config.ConnectionString),
-            Locks = new MySqlJobLockProvider(config.ConnectionString),
+            Locks = new LeaseJobLockProvider(config.ConnectionString, config.LeaseSeconds),
             Rbd = new RbdCli(new ProcessRunner(), config.Ceph),
             Mail = new SmtpMailSender(config.Mail),
         };
@@ -44,7 +44,8 @@ public sealed class AppServices : IAsyncDisposable
     }
 
     public BackupService Backup() => new(Catalog, Locks, Rbd, Mail, Config.Ceph, new MountTable(), Time,
-        new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+        new HostIdentity(Environment.MachineName, Environment.ProcessId), Log,
+        new LeaseImageClaims(Config.ConnectionString, Environment.MachineName, Environment.ProcessId, Config.LeaseSeconds, Time));
 
     public RetentionService Retention() => new(Catalog, Mail, Log);
 

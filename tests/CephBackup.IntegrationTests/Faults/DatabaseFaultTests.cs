@@ -29,7 +29,7 @@ public class DatabaseFaultTests
         var catalog = new MySqlCatalog(db.ConnectionString);
         // The export is done and the file renamed; the server dies just before the point is recorded.
         var dying = BeforeCall<ICatalog>.Wrap(catalog, nameof(ICatalog.RecordPointAsync), db.StopAsync);
-        var service = new BackupService(dying, new MySqlJobLockProvider(db.ConnectionString), bed.Rbd, new Core.Reporting.SmtpMailSender(bed.Mail),
+        var service = new BackupService(dying, new LeaseJobLockProvider(db.ConnectionString), bed.Rbd, new Core.Reporting.SmtpMailSender(bed.Mail),
             bed.Ceph, new MountTable(), TimeProvider.System, new HostIdentity("t", 1), bed.Log);
 
         var broken = await service.RunAsync(new ExecRequest(), new StringWriter(), CancellationToken.None);
@@ -43,7 +43,7 @@ public class DatabaseFaultTests
 
         await db.StartAgainAsync();
         Assert.Empty(await catalog.GetPointsAsync(null, null, img, CancellationToken.None));
-        var normal = new BackupService(catalog, new MySqlJobLockProvider(db.ConnectionString), bed.Rbd, new Core.Reporting.SmtpMailSender(bed.Mail),
+        var normal = new BackupService(catalog, new LeaseJobLockProvider(db.ConnectionString), bed.Rbd, new Core.Reporting.SmtpMailSender(bed.Mail),
             bed.Ceph, new MountTable(), TimeProvider.System, new HostIdentity("t", 1), bed.Log);
         var outcome = await normal.RunAsync(new ExecRequest(), new StringWriter(), CancellationToken.None);
         Assert.Equal(ExitCode.Ok, outcome.ExitCode);

@@ -103,7 +103,7 @@ public class ExecFaultTests : IAsyncLifetime
         var conf = await File.ReadAllTextAsync(TestEnv.CephConf);
         await File.WriteAllTextAsync(deadConf, System.Text.RegularExpressions.Regex.Replace(conf, @"mon host = .*", "mon host = [v2:127.0.0.1:1,v1:127.0.0.1:2]"));
         var dead = _bed.Ceph with { ConfFile = deadConf, TimeoutSeconds = 3 };
-        var service = new BackupService(_bed.Catalog, new MySqlJobLockProvider(_bed.Db.ConnectionString), new Core.Ceph.RbdCli(new Core.Ceph.ProcessRunner(), dead),
+        var service = new BackupService(_bed.Catalog, new LeaseJobLockProvider(_bed.Db.ConnectionString), new Core.Ceph.RbdCli(new Core.Ceph.ProcessRunner(), dead),
             new Core.Reporting.SmtpMailSender(_bed.Mail), dead, new MountTable(), TimeProvider.System, new HostIdentity("t", 1), _bed.Log);
         var sw = Stopwatch.StartNew();
         var outcome = await service.RunAsync(new ExecRequest(), new StringWriter(), CancellationToken.None);

@@ -47,7 +47,7 @@ public sealed class BackupBed : IAsyncDisposable
     public MailOptions Mail => new() { Enabled = true, Host = "127.0.0.1", Port = Smtp.Port, Security = MailSecurity.None, From = "backup@test", To = ["admin@test"] };
 
     public BackupService Service(TimeProvider? time = null, MailOptions? mail = null) =>
-        new(Catalog, new MySqlJobLockProvider(Db.ConnectionString), Rbd, new SmtpMailSender(mail ?? Mail), Ceph,
+        new(Catalog, new LeaseJobLockProvider(Db.ConnectionString), Rbd, new SmtpMailSender(mail ?? Mail), Ceph,
             new MountTable(), time ?? TimeProvider.System, new HostIdentity("testhost", Environment.ProcessId), Log);
 
     public async Task<ExecOutcome> ExecAsync(string? job = null, bool dryRun = false, TextWriter? plan = null) =>

@@ -17,7 +17,7 @@ public static class BedApp
         // A logger of its own: AppServices disposes its logger, the bed's must outlive it.
         Log = new LoggerConfiguration().WriteTo.Sink(new StringSink(bed.LogText)).CreateLogger(),
         Catalog = bed.Catalog,
-        Locks = new MySqlJobLockProvider(bed.Db.ConnectionString),
+        Locks = new LeaseJobLockProvider(bed.Db.ConnectionString),
         Rbd = bed.Rbd,
         Mail = new Core.Reporting.SmtpMailSender(bed.Mail),
         Time = time ?? TimeProvider.System,

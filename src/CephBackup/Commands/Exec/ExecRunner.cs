@@ -14,7 +14,7 @@ public static class ExecRunner
         try
         {
             await app.RequireMigratedAsync(ct);
-            outcome = await app.Backup().RunAsync(new ExecRequest { JobName = args.Job, Date = args.Date, DryRun = args.DryRun }, stdout, ct);
+            outcome = await app.Backup().RunAsync(new ExecRequest { JobName = args.Job, Date = args.Date, DryRun = args.DryRun, Worker = args.Worker }, stdout, ct);
         }
         catch (Exception e) when (!args.DryRun && (e is MySqlException || e is CephBackupException { Code: ExitCode.DatabaseError }))
         {
