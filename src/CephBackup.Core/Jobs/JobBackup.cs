@@ -175,9 +175,11 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
         try
         {
             var point = await _exporter.ExportAsync(job, plan, t0.UtcDateTime, ct);
-            // fleet #16: fencing of a worker's image: an expired claim may already be redone by another worker
+            // fleet #16: fencing of a worker's image. No undo: the worker that took the claim over may already
+            // have made the same snapshot name; its leftover cleanup (or the next run's) removes our files.
             if (claim is not null && !await claim.StillHeldAsync(ct))
-                throw new CephBackupException(ExitCode.DatabaseError, "lost the image claim (lease expired or taken over by another worker): point not recorded");
+                return await FailedAsync(job, plan.Target.Link, plan, t0,
+                    "lost the image claim (expired or taken over by another worker): point not recorded, left to the leftover cleanup", CancellationToken.None);
             await catalog.RecordPointAsync(point, Log(job, plan, t0, point.EndedAt, "SUCCESS", null), ct);
             if (claim is not null) await MarkDoneAsync(claim, plan.Target.Link, ct);
             var r = new ImageReport
@@ -193,7 +195,8 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
         catch (Exception e) when (e is CephBackupException or IOException or UnauthorizedAccessException or InvalidDataException
                                       or MySqlConnector.MySqlException or OperationCanceledException)
         {
-            await _exporter.UndoAsync(plan);
+            // fleet #16: a worker that lost its claim must not undo: the snapshot name may be the new owner's now
+            if (claim is null || await claim.StillHeldAsync(CancellationToken.None)) await _exporter.UndoAsync(plan);
             if (e is OperationCanceledException) throw;
             return await FailedAsync(job, plan.Target.Link, plan, t0, e.Message, CancellationToken.None);
         }

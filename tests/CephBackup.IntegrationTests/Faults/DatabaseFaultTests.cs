@@ -29,7 +29,10 @@ public class DatabaseFaultTests
         var catalog = new MySqlCatalog(db.ConnectionString);
         // The export is done and the file renamed; the server dies just before the point is recorded.
         var dying = BeforeCall<ICatalog>.Wrap(catalog, nameof(ICatalog.RecordPointAsync), db.StopAsync);
-        var service = new BackupService(dying, new LeaseJobLockProvider(db.ConnectionString), bed.Rbd, new Core.Reporting.SmtpMailSender(bed.Mail),
+        // The job lease of the broken run cannot be released while the server is down: it expires after
+        // LeaseSeconds (short here), as after a crash.
+        var leases = new LeaseJobLockProvider(db.ConnectionString, leaseSeconds: 6);
+        var service = new BackupService(dying, leases, bed.Rbd, new Core.Reporting.SmtpMailSender(bed.Mail),
             bed.Ceph, new MountTable(), TimeProvider.System, new HostIdentity("t", 1), bed.Log);
 
         var broken = await service.RunAsync(new ExecRequest(), new StringWriter(), CancellationToken.None);
@@ -43,7 +46,8 @@ public class DatabaseFaultTests
 
         await db.StartAgainAsync();
         Assert.Empty(await catalog.GetPointsAsync(null, null, img, CancellationToken.None));
-        var normal = new BackupService(catalog, new LeaseJobLockProvider(db.ConnectionString), bed.Rbd, new Core.Reporting.SmtpMailSender(bed.Mail),
+        for (var i = 0; i < 100 && await leases.GetHolderAsync(1, CancellationToken.None) is not null; i++) await Task.Delay(200);
+        var normal = new BackupService(catalog, leases, bed.Rbd, new Core.Reporting.SmtpMailSender(bed.Mail),
             bed.Ceph, new MountTable(), TimeProvider.System, new HostIdentity("t", 1), bed.Log);
         var outcome = await normal.RunAsync(new ExecRequest(), new StringWriter(), CancellationToken.None);
         Assert.Equal(ExitCode.Ok, outcome.ExitCode);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using CephBackup.Core;
 using CephBackup.Core.Catalog;
+using Xunit.Abstractions;
 
 namespace CephBackup.IntegrationTests.Fleet;
 
@@ -9,7 +10,7 @@ namespace CephBackup.IntegrationTests.Fleet;
 /// Several backup hosts on one catalog on a real three-node Galera cluster: job leases hold across nodes (where
 /// GET_LOCK did not), workers split a job's images, a killed worker's image and a stopped node heal.
 /// </summary>
-public sealed class FleetTests : IAsyncLifetime
+public sealed class FleetTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Slow = TimeSpan.FromMinutes(4);
     private GaleraBed _bed = null!;
@@ -31,6 +32,12 @@ public sealed class FleetTests : IAsyncLifetime
             Assert.True(await winners[0]!.StillHeldAsync(default));
             foreach (var l in winners) await l!.DisposeAsync();
         }
+
+        // The control: what the lease replaces is granted on both nodes at once (docs/SCALING.md).
+        await using var named1 = await new MySqlJobLockProvider(_bed.ConnectionString(1)).TryAcquireAsync(1, "host1", 1, DateTime.UtcNow, default);
+        await using var named2 = await new MySqlJobLockProvider(_bed.ConnectionString(2)).TryAcquireAsync(1, "host2", 2, DateTime.UtcNow, default);
+        Assert.NotNull(named1);
+        Assert.NotNull(named2);
     }
 
     [Fact]
@@ -79,6 +86,7 @@ public sealed class FleetTests : IAsyncLifetime
         var shares = mails.Select(m => Regex.Match(m.Message.TextBody ?? "", @"([0-9]+) of 9 images done by this worker")).ToList();
         Assert.All(shares, s => Assert.True(s.Success));
         Assert.Equal(9, shares.Sum(s => int.Parse(s.Groups[1].Value)));
+        output.WriteLine("images per worker: " + string.Join(", ", shares.Select(s => s.Groups[1].Value)));
 
         // A worker starting late the same day finds the run done and backs up nothing again.
         using var late = _bed.StartExec(2, 30, "--job", "F9", "--worker");
@@ -95,20 +103,25 @@ public sealed class FleetTests : IAsyncLifetime
         var images = new List<string>();
         for (var i = 0; i < 3; i++) images.Add(await _bed.AddImageAsync(job, $"fkvm{i}", 32L << 20));
 
-        using var victim = _bed.StartExec(1, 6, "--job", "FK", "--worker");
+        // The victim's claims last 20 s, long enough for the second worker to find the killed image still claimed.
+        using var victim = _bed.StartExec(1, 20, "--job", "FK", "--worker");
         var sw = Stopwatch.StartNew();
         while (!_bed.PartialFiles().Any() && !victim.HasExited && sw.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(2);
         victim.Kill(entireProcessTree: false); // SIGKILL, as the OOM killer would
         await victim.WaitForExitAsync();
         var killedIn = Assert.Single(_bed.PartialFiles().Select(f => images.Single(i => f.Contains(i))).Distinct());
+        output.WriteLine($"killed during the export of {killedIn} ({images.IndexOf(killedIn) + 1} of 3)");
 
         // Another worker of the same run meanwhile: the killed image is still claimed, the rest gets done.
         using var other = _bed.StartExec(2, 6, "--job", "FK", "--worker");
         var (code, err) = await GaleraBed.WaitAsync(other, Slow);
         Assert.True(code == 0, err);
+        var afterSecond = await _bed.PointCountsAsync();
+        Assert.Equal(images.Where(i => i != killedIn).Order(), afterSecond.Keys.Order()); // skipped: still claimed
 
         // The next run (same day, after the lease expired) redoes only the killed image, from a clean state.
-        await Task.Delay(TimeSpan.FromSeconds(7));
+        while ((await _bed.LinesAsync("SELECT 1 FROM cephbackup_leases WHERE kind = 'image' AND expires_at > UTC_TIMESTAMP(6)")).Count > 0)
+            await Task.Delay(500);
         using var next = _bed.StartExec(3, 6, "--job", "FK", "--worker");
         var (nextCode, nextErr) = await GaleraBed.WaitAsync(next, Slow);
         Assert.True(nextCode == 0, nextErr);
@@ -127,17 +140,22 @@ public sealed class FleetTests : IAsyncLifetime
         var images = new List<string>();
         for (var i = 0; i < 9; i++) images.Add(await _bed.AddImageAsync(job, $"fnvm{i}"));
 
-        var workers = Enumerable.Range(1, 3).Select(n => _bed.StartExec(n, 6, "--job", "FN", "--worker")).ToList();
+        // Node 3's worker holds its claims for 30 s: the others finish around them, and the next run heals them.
+        var workers = Enumerable.Range(1, 3).Select(n => _bed.StartExec(n, n == 3 ? 30 : 6, "--job", "FN", "--worker")).ToList();
         try
         {
             var sw = Stopwatch.StartNew();
-            while ((await _bed.PointCountsAsync()).Count == 0 && sw.Elapsed < TimeSpan.FromSeconds(120)) await Task.Delay(50);
+            // Stopped while node 3's worker is in the middle of an image (its claim row names its pid).
+            var claimedBy3 = $"SELECT 1 FROM cephbackup_leases WHERE kind = 'image' AND pid = {workers[2].Id} AND done_at IS NULL AND expires_at > UTC_TIMESTAMP(6)";
+            while ((await _bed.LinesAsync(claimedBy3)).Count == 0 && !workers[2].HasExited && sw.Elapsed < TimeSpan.FromSeconds(120)) await Task.Delay(50);
+            Assert.False(workers[2].HasExited, "node 3's worker ended before it claimed anything");
             await GaleraBed.ClusterAsync("stop", 3);
             var results = await Task.WhenAll(workers.Select(w => GaleraBed.WaitAsync(w, Slow)));
             Assert.True(results[0].Code == 0, results[0].Stderr);
             Assert.True(results[1].Code == 0, results[1].Stderr);
             // The worker on the stopped node fails cleanly: a database or partial-failure exit, no crash.
             Assert.Contains(results[2].Code, new[] { 0, (int)ExitCode.PartialFailure, (int)ExitCode.DatabaseError });
+            output.WriteLine($"worker on the stopped node: exit {results[2].Code}; points before the heal: {(await _bed.PointCountsAsync()).Count} of 9");
         }
         finally
         {
@@ -145,7 +163,8 @@ public sealed class FleetTests : IAsyncLifetime
             workers.ForEach(w => w.Dispose());
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(7)); // claims of the stopped node's worker expire
+        while ((await _bed.LinesAsync("SELECT 1 FROM cephbackup_leases WHERE kind = 'image' AND expires_at > UTC_TIMESTAMP(6)")).Count > 0)
+            await Task.Delay(500); // the claims of the stopped node's worker expire
         using var next = _bed.StartExec(3, 6, "--job", "FN", "--worker");
         var (code, err) = await GaleraBed.WaitAsync(next, Slow);
         Assert.True(code == 0, err);
