@@ -116,12 +116,13 @@ internal sealed class LeaseStore(string connectionString, int leaseSeconds)
             """, new { key, token }, ct);
 
     /// <summary>The live holder of a row, or null when it is free.</summary>
-    public async Task<LeaseRow?> ReadLiveAsync(string kind, string key, CancellationToken ct)
-    {
-        await using var conn = await OpenAsync(ct);
-        var row = await ReadAsync(conn, null, kind, key, forUpdate: false, ct);
-        return row is { Live: true } ? row : null;
-    }
+    public Task<LeaseRow?> ReadLiveAsync(string kind, string key, CancellationToken ct) =>
+        RetryLostRacesAsync(async () =>
+        {
+            await using var conn = await OpenAsync(ct);
+            var row = await ReadAsync(conn, null, kind, key, forUpdate: false, ct);
+            return row is { Live: true } ? row : null;
+        }, ct);
 
     private async Task<int> WriteAsync(string sql, object args, CancellationToken ct) =>
         await RetryLostRacesAsync(async () =>
@@ -163,6 +164,11 @@ internal sealed class LeaseStore(string connectionString, int leaseSeconds)
                 // After the retries the winner's row is committed and a taker reads "held"; only a row that keeps
                 // changing under us ends here.
                 throw new CephBackupException(ExitCode.DatabaseError, "lease: the catalog kept refusing our write to a contended lease row (lost races)");
+            }
+            catch (Exception e) when (e is MySqlException or IOException or System.Net.Sockets.SocketException)
+            {
+                // Driver errors never leave Catalog/ (main's CatalogErrors.Wrap does the same; use it when merging).
+                throw new CephBackupException(ExitCode.DatabaseError, $"catalog database: {e.Message.ReplaceLineEndings(" ")}", e);
             }
         }
     }
