@@ -6,8 +6,8 @@
 #   scripts/test.sh --unit [dotnet test args...]   unit tests only; needs no services
 #   e.g. scripts/test.sh --filter 'FullyQualifiedName~Mail'
 #
-# Services: a Ceph micro cluster (scripts/ceph-micro.sh) and MariaDB (scripts/mariadb-micro.sh) are reused
-# when already running, otherwise started, and at the end only the ones this script started are stopped
+# Services: a Ceph micro cluster (scripts/ceph-micro.sh), MariaDB (scripts/mariadb-micro.sh) and a
+# three-node Galera cluster (scripts/galera-micro.sh, own dir and ports) are reused when already running, otherwise started, and at the end only the ones this script started are stopped
 # (KEEP_SERVICES=1 leaves them running for the next run). Missing Debian packages are installed first.
 #
 # Output: TRX files in artifacts/test-results/; the last line is "N passed, N failed" (", N skipped" when
@@ -36,12 +36,17 @@ log() { printf '[test.sh %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 CEPH_STARTED=0
 MARIADB_STARTED=0
+GALERA_STARTED=0
 
 stop_started_services() {
   if [ "${KEEP_SERVICES:-0}" = 1 ]; then
-    [ "$CEPH_STARTED$MARIADB_STARTED" = 00 ] || log "KEEP_SERVICES=1: leaving the services this run started running"
-    CEPH_STARTED=0 MARIADB_STARTED=0
+    [ "$CEPH_STARTED$MARIADB_STARTED$GALERA_STARTED" = 000 ] || log "KEEP_SERVICES=1: leaving the services this run started running"
+    CEPH_STARTED=0 MARIADB_STARTED=0 GALERA_STARTED=0
     return 0
+  fi
+  if [ "$GALERA_STARTED" = 1 ]; then
+    GALERA_STARTED=0
+    bash scripts/galera-micro.sh stop || log "WARNING: stopping Galera failed"
   fi
   if [ "$MARIADB_STARTED" = 1 ]; then
     MARIADB_STARTED=0
@@ -83,9 +88,22 @@ start_services() {
   out=$(bash scripts/mariadb-micro.sh start)
   eval "$(grep '^export ' <<<"$out")"
 
+  # The fleet tests' cluster: never the shared single server (3307); a node of it may be stopped by a test.
+  status=$(bash scripts/galera-micro.sh status 2>/dev/null || true)
+  if grep -q '^node1 running' <<<"$status"; then
+    log "Galera already running: reusing it (it will be left running)"
+  else
+    log "starting Galera (scripts/galera-micro.sh)"
+    GALERA_STARTED=1
+  fi
+  out=$(bash scripts/galera-micro.sh start)
+  eval "$(grep '^export ' <<<"$out")"
+
   : "${CEPH_CONF:?scripts/ceph-micro.sh start printed no CEPH_CONF}" "${MARIADB_PASSWORD:?scripts/mariadb-micro.sh start printed no MARIADB_PASSWORD}"
   export CEPH_CONF CEPHBACKUP_TEST_POOL=${CEPHBACKUP_TEST_POOL:-rbd}
   export MARIADB_HOST MARIADB_PORT MARIADB_USER MARIADB_PASSWORD
+  : "${GALERA_PORTS:?scripts/galera-micro.sh start printed no GALERA_PORTS}"
+  export GALERA_HOST GALERA_PORTS GALERA_USER GALERA_PASSWORD GALERA_MICRO_DIR GALERA_MICRO_BASE_PORT
   log "services: CEPH_CONF=$CEPH_CONF pool=$CEPHBACKUP_TEST_POOL mariadb=$MARIADB_USER@$MARIADB_HOST:$MARIADB_PORT"
 }
 

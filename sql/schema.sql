@@ -5,7 +5,7 @@
 --
 -- The six PHP tables keep their original columns, types and order (the PHP scripts still work);
 -- additions are: AUTO_INCREMENT ids (v2), backup_jobs.mode (v3), cephbackup_* tables (v4),
--- lookup indexes (v5), backup_jobs.max_parallel (v6). They carry no explicit charset, like the PHP dump: they take the database default.
+-- lookup indexes (v5), backup_jobs.max_parallel (v6), cephbackup_leases (v9). They carry no explicit charset, like the PHP dump: they take the database default.
 
 CREATE TABLE `backup_jobs` (
   `idbackup_jobs` int(11) NOT NULL AUTO_INCREMENT,
@@ -124,6 +124,24 @@ CREATE TABLE `cephbackup_job_locks` (
   `started_at` datetime(3) NULL,
   `connection_id` bigint NULL,              -- CONNECTION_ID() of the lock connection
   PRIMARY KEY (`job_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Job leases and image claims (docs/SCALING.md). A row is free once expires_at (database clock) has passed.
+CREATE TABLE `cephbackup_leases` (
+  `kind` varchar(16) NOT NULL,              -- 'job' (one per job) or 'image' (claim of one image by a worker)
+  `lease_key` varchar(255) NOT NULL,        -- job id, or job id/pool/image
+  `owner_token` char(32) NOT NULL,          -- random per holder: only the holder renews or releases
+  `mode` varchar(16) NOT NULL,              -- 'exclusive' (plain exec) or 'worker' (exec --worker, shared by a run)
+  `run_id` varchar(64) NULL,                -- the run workers share (the schedule day); image rows: done in that run
+  `holders` int NOT NULL DEFAULT 1,         -- workers in the run (a dead one still counts until expiry)
+  `host` varchar(255) NOT NULL,
+  `pid` int NOT NULL,
+  `started_at` datetime(3) NOT NULL,        -- UTC, when the holder's run started
+  `acquired_at` datetime(6) NOT NULL,       -- UTC, database clock
+  `renewed_at` datetime(6) NOT NULL,
+  `expires_at` datetime(6) NOT NULL,
+  `done_at` datetime(6) NULL,               -- image rows: backed up in run_id
+  PRIMARY KEY (`kind`, `lease_key`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE `cephbackup_schema_version` (

@@ -43,9 +43,10 @@ internal static class Migrations
         new(4, "cephbackup tables", CephBackupTablesAsync),
         new(5, "indexes", IndexesAsync),
         new(6, "job max_parallel", JobMaxParallelAsync),
+        new(9, "leases", LeaseTables.CreateAsync),
     ];
 
-    public static int Latest => All[^1].Version;
+    public static int Latest => All.Max(m => m.Version);
 
     // The PHP DDL exactly (types, defaults, comments, column order), so a fresh install and an
     // existing PHP installation converge on the same layout after the later steps.

@@ -14,6 +14,8 @@ public sealed record ExecRequest
     /// <summary>Evaluate the schedule for this day instead of today (local time).</summary>
     public DateOnly? Date { get; init; }
     public bool DryRun { get; init; }
+    /// <summary>exec --worker: share each job's images with the other workers of its run (docs/SCALING.md).</summary>
+    public bool Worker { get; init; }
 }
 
 public sealed record ExecOutcome(IReadOnlyList<JobReport> Jobs, bool ReportFailed, bool Cancelled = false)
@@ -36,7 +38,7 @@ public sealed record HostIdentity(string Host, int Pid);
 /// reporters as soon as the job ends. Returns data; rendering (text, mail, JSON, metrics) is the reporters'.
 /// </summary>
 public sealed class BackupService(BackupDeps deps, IJobLockProvider locks, IReadOnlyList<IJobReporter> reporters,
-    CephOptions ceph, BackupOptions options, MountTable mounts, HostIdentity host)
+    CephOptions ceph, BackupOptions options, MountTable mounts, HostIdentity host, IImageClaims? claims = null)
 {
     private static readonly TimeSpan ReportBudget = TimeSpan.FromSeconds(60);
     private ILogger Log => deps.Log;
@@ -56,7 +58,8 @@ public sealed class BackupService(BackupDeps deps, IJobLockProvider locks, IRead
         foreach (var job in jobs)
         {
             if (ct.IsCancellationRequested) break;
-            var runner = new JobBackup(new BackupDeps(deps.Catalog, deps.Rbd, deps.Time, Log.ForContext("Job", job.Name)), locks, ceph, options, mounts, host);
+            var runner = new JobBackup(new BackupDeps(deps.Catalog, deps.Rbd, deps.Time, Log.ForContext("Job", job.Name)), locks, ceph, options, mounts, host,
+                req.Worker ? claims ?? throw new InvalidOperationException("exec --worker needs image claims") : null);
             var report = await runner.RunAsync(job, today, req.DryRun, prefixes, ct);
             reports.Add(report);
             if (report.Result == JobResult.Skipped || req.DryRun) continue;

@@ -1,33 +1,39 @@
 using System.Collections.Concurrent;
 using CephBackup.Core.Catalog;
+using CephBackup.Core.Ceph;
 using CephBackup.Core.Reporting;
+using Serilog;
 
 namespace CephBackup.Core.Jobs;
 
 /// <summary>
 /// Runs a job's image units: VMs independently (at most <c>parallel</c> at once), each VM's disks planned,
 /// then snapshotted back to back, then exported, with at most <c>parallel</c> exports in flight across the
-/// job. Results come back in the job's image order, so the report of a parallel run reads like a sequential one.
+/// job. Results come back in the job's image order, so the report of a parallel run reads like a sequential
+/// one. As an <c>exec --worker</c>, only the VMs this worker claims are backed up.
 /// </summary>
-internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defaultPool, IJobLock fence, int parallel)
+internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defaultPool, IJobLock fence, int parallel, WorkerClaims? worker = null)
 {
     private int _lockLost;
+    private int _elsewhere;
 
     public List<string> Warnings { get; } = [];
     public bool LockLost => Volatile.Read(ref _lockLost) != 0;
+    /// <summary>Images left to other workers (done or claimed there).</summary>
+    public int Elsewhere => Volatile.Read(ref _elsewhere);
 
     public async Task<IReadOnlyList<ImageReport>> RunAsync(IReadOnlyList<JobImage> links, CancellationToken ct)
     {
-        var units = links.Select(l => new ImageBackup(job, l, defaultPool, deps, fence)).ToList();
-        var results = new ConcurrentDictionary<ImageBackup, ImageReport>();
+        var order = links.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
+        var results = new ConcurrentDictionary<int, ImageReport>();
         using var exportSlots = new SemaphoreSlim(parallel);
-        var vms = units.GroupBy(u => u.Link.Vm ?? "").Select(g => g.ToList()).ToList();
+        var vms = links.GroupBy(l => l.Vm ?? "").Select(g => g.ToList()).ToList();
         // The body never throws: every unit ends with a report, so one VM cannot cancel the others.
         await Parallel.ForEachAsync(vms, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (disks, _) =>
         {
             if (ct.IsCancellationRequested)
             {
-                foreach (var u in disks) results[u] = u.Report(ImageResult.Failed, "cancelled (SIGINT/SIGTERM) before it started");
+                foreach (var d in disks) results[order[d]] = Unit(d, fence).Report(ImageResult.Failed, "cancelled (SIGINT/SIGTERM) before it started");
                 return;
             }
             if (!await StillHeldAsync(ct))
@@ -36,12 +42,26 @@ internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defau
                     lock (Warnings) Warnings.Add("lost the job lock (database connection dropped): stopped before the remaining images");
                 return;
             }
-            foreach (var (u, r) in await BackupVmAsync(disks, exportSlots, ct)) results[u] = r;
+            if (worker is null)
+            {
+                foreach (var (u, r) in await BackupVmAsync(disks.Select(d => Unit(d, fence)).ToList(), exportSlots, null, ct)) results[order[u.Link]] = r;
+                return;
+            }
+            var (claim, mine) = await worker.ClaimAsync(job.Id, disks, KeyOf, ct);
+            Interlocked.Add(ref _elsewhere, disks.Count - mine.Count);
+            if (claim is null) return;
+            await using (claim)
+            {
+                var both = new BothHeld(fence, claim);
+                foreach (var (u, r) in await BackupVmAsync(mine.Select(d => Unit(d, both)).ToList(), exportSlots, claim, ct)) results[order[u.Link]] = r;
+            }
         });
-        return units.Where(results.ContainsKey).Select(u => results[u]).ToList();
+        return results.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToList();
     }
 
-    private async Task<List<(ImageBackup, ImageReport)>> BackupVmAsync(List<ImageBackup> disks, SemaphoreSlim exportSlots, CancellationToken ct)
+    private ImageBackup Unit(JobImage link, IJobLock unitFence) => new(job, link, defaultPool, deps, unitFence);
+
+    private async Task<List<(ImageBackup, ImageReport)>> BackupVmAsync(List<ImageBackup> disks, SemaphoreSlim exportSlots, IImageClaim? claim, CancellationToken ct)
     {
         var done = new List<(ImageBackup, ImageReport)>();
         // Planning and base checks happen before the first snapshot, so the snapshots follow each other closely.
@@ -60,11 +80,20 @@ internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defau
         var exports = snapped.Select(async u =>
         {
             await exportSlots.WaitAsync(CancellationToken.None);
-            try { return (u, await u.ExportAsync(ct)); }
+            ImageReport r;
+            try { r = await u.ExportAsync(ct); }
             finally { exportSlots.Release(); }
+            if (claim is not null && r.Result == ImageResult.Success) await worker!.MarkDoneAsync(claim, KeyOf(u.Link), u.Link);
+            return (u, r);
         });
         done.AddRange(await Task.WhenAll(exports));
         return done;
+    }
+
+    private string KeyOf(JobImage disk)
+    {
+        try { return disk.Image is null ? $"link:{disk.LinkId}" : ImageRef.Parse(disk.Image, defaultPool).ToString(); }
+        catch (CephBackupException) { return $"link:{disk.LinkId}"; }
     }
 
     private async Task<bool> StillHeldAsync(CancellationToken ct)
@@ -72,6 +101,42 @@ internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defau
         try { return await fence.StillHeldAsync(ct); }
         catch (Exception e) when (e is CephBackupException or OperationCanceledException) { return false; }
     }
+}
+
+/// <summary>
+/// exec --worker (docs/SCALING.md): a VM's disks are claimed all or none (they are snapshotted together);
+/// images already done in this run by another worker are left out.
+/// </summary>
+internal sealed class WorkerClaims(IImageClaims claims, string runId, ILogger log)
+{
+    public async Task<(IImageClaim? Claim, List<JobImage> Mine)> ClaimAsync(int jobId, List<JobImage> disks, Func<JobImage, string> key, CancellationToken ct)
+    {
+        var outcome = await claims.TryClaimAsync(jobId, disks.Select(key).ToList(), runId, ct);
+        if (outcome.Claim is null)
+        {
+            log.Information("VM {Vm}: skipped, {Why}", Names.Printable(disks[0].Vm),
+                outcome.HeldBy is { } h ? $"claimed by worker {h.Host} pid {h.Pid}" : "done in this run by another worker");
+            return (null, []);
+        }
+        return (outcome.Claim, disks.Where(d => outcome.Claim.Images.Contains(key(d))).ToList());
+    }
+
+    /// <summary>The point is recorded: failing to mark the claim only means another worker may redo the image.</summary>
+    public async Task MarkDoneAsync(IImageClaim claim, string key, JobImage disk)
+    {
+        try { await claim.MarkDoneAsync(key, CancellationToken.None); }
+        catch (Exception e) when (e is CephBackupException or InvalidOperationException)
+        {
+            log.Warning("{Vm}/{Image}: backed up, but could not mark the image claim done: {Error}", disk.Vm, disk.Image, e.Message);
+        }
+    }
+}
+
+/// <summary>A worker's fence: its job lease and its claim on the VM must both still be held.</summary>
+internal sealed class BothHeld(IJobLock job, IImageClaim claim) : IJobLock
+{
+    public async Task<bool> StillHeldAsync(CancellationToken ct) => await job.StillHeldAsync(ct) && await claim.StillHeldAsync(ct);
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>The fence of a dry run: it holds nothing and never writes, so every check passes.</summary>

@@ -14,7 +14,7 @@ namespace CephBackup.Core.Jobs;
 /// <c>Parallelism</c> exports at once. One image's failure never stops another.
 /// </summary>
 internal sealed class JobBackup(BackupDeps deps, IJobLockProvider locks, CephOptions ceph, BackupOptions options,
-    MountTable mounts, HostIdentity host)
+    MountTable mounts, HostIdentity host, IImageClaims? claims = null)
 {
     private readonly TimeProvider _time = deps.Time;
 
@@ -62,7 +62,11 @@ internal sealed class JobBackup(BackupDeps deps, IJobLockProvider locks, CephOpt
         var summary = new JobPlanSummary(decision.Reason, job.Mode.ToString().ToLowerInvariant(), job.MaxInc, job.Prefix, parallel);
         if (dryRun) return await PlanOnlyAsync(job, links, warnings, summary, start, ct);
 
-        await using var jobLock = await locks.TryAcquireAsync(job.Id, host.Host, host.Pid, start.UtcDateTime, ct);
+        // exec --worker joins the job's run, shared by the workers of its schedule day (docs/SCALING.md).
+        var runId = LeaseRules.WorkerRunId(day);
+        await using var jobLock = claims is not null
+            ? await claims.JoinRunAsync(job.Id, runId, start.UtcDateTime, ct)
+            : await locks.TryAcquireAsync(job.Id, host.Host, host.Pid, start.UtcDateTime, ct);
         if (jobLock is null)
         {
             var h = await locks.GetHolderAsync(job.Id, ct);
@@ -73,9 +77,12 @@ internal sealed class JobBackup(BackupDeps deps, IJobLockProvider locks, CephOpt
             warnings.Add($"the previous run started {lr:yyyy-MM-dd HH:mm:ss} UTC never completed (crash or kill); this run continues normally");
 
         await deps.Catalog.SetJobLastRunAsync(job.Id, start.UtcDateTime, ct);
-        var fanOut = new ImageFanOut(deps, job, ceph.Pool, jobLock, parallel);
+        var fanOut = new ImageFanOut(deps, job, ceph.Pool, jobLock, parallel, claims is null ? null : new WorkerClaims(claims, runId, deps.Log));
         var results = await fanOut.RunAsync(links, ct);
         warnings.AddRange(fanOut.Warnings);
+        if (claims is not null)
+            warnings.Add($"exec --worker on {host.Host}: {results.Count} of {links.Count} images done by this worker, " +
+                         $"{fanOut.Elsewhere} done or in progress on other workers (run {runId}; each worker reports its own images)");
 
         var end = _time.GetUtcNow();
         var catalogLost = false;

@@ -9,6 +9,8 @@ namespace CephBackup.Cli;
 public sealed record AppConfig(string ConnectionString, CephOptions Ceph, MailOptions Mail, IConfiguration Raw)
 {
     public BackupOptions Backup { get; init; } = new();
+    /// <summary>Catalog:LeaseSeconds: a job lease or image claim not renewed for this long is free (docs/SCALING.md).</summary>
+    public int LeaseSeconds { get; init; } = Core.Catalog.LeaseJobLockProvider.DefaultLeaseSeconds;
 }
 
 /// <summary>
@@ -24,6 +26,7 @@ public static class AppConfigLoader
         ["Database"] = ["ConnectionString"],
         ["Ceph"] = ["Pool", "ConfFile", "ClientId", "Keyring", "RbdPath", "TimeoutSeconds", "ConcurrentOps"],
         ["Backup"] = ["Parallelism"],
+        ["Catalog"] = ["LeaseSeconds"],
         ["Mail"] = ["Enabled", "Host", "Port", "Security", "User", "Password", "From", "To"],
     };
 
@@ -87,7 +90,10 @@ public static class AppConfigLoader
             if (mail.To.Count == 0) throw Error("Mail:To needs at least one address when Mail:Enabled is true");
         }
         var backup = new BackupOptions { Parallelism = Int(cfg, "Backup:Parallelism", 2, 1, 64) };
-        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup };
+        // Renewed every third: below 6 s a renewal would be due every 2 s or less, and a slow database answer
+        // could let a living holder's lease expire.
+        var leaseSeconds = Int(cfg, "Catalog:LeaseSeconds", Core.Catalog.LeaseJobLockProvider.DefaultLeaseSeconds, 6, 86400);
+        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup, LeaseSeconds = leaseSeconds };
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public sealed class AppServices : IAsyncDisposable
             Config = config,
             Log = log,
             Catalog = new MySqlCatalog(config.ConnectionString),
-            Locks = new MySqlJobLockProvider(config.ConnectionString),
+            Locks = new LeaseJobLockProvider(config.ConnectionString, config.LeaseSeconds),
             Rbd = new RbdCli(new ProcessRunner(), config.Ceph),
             Mail = new SmtpMailSender(config.Mail, log),
         };
@@ -49,7 +49,8 @@ public sealed class AppServices : IAsyncDisposable
     public IReadOnlyList<IJobReporter> JobReporters() => [new MailReporter(Mail, Time.LocalTimeZone)];
 
     public BackupService Backup() => new(new BackupDeps(Catalog, Rbd, Time, Log), Locks, JobReporters(), Config.Ceph,
-        Config.Backup, new MountTable(), Host);
+        Config.Backup, new MountTable(), Host,
+        new LeaseImageClaims(Config.ConnectionString, Host.Host, Host.Pid, Config.LeaseSeconds, Time));
 
     public RetentionService Retention() => new(Catalog, Mail, Log);
 

@@ -27,11 +27,11 @@ public sealed class MigratorTests : IAsyncLifetime
         Assert.Equal(AllNames, first.Applied);
         Assert.Null(first.FromVersion);
         Assert.Equal(Migrator.LatestVersion, first.ToVersion);
-        Assert.Equal(5, await m.CurrentVersionAsync());
+        Assert.Equal(Migrator.LatestVersion, await m.CurrentVersionAsync());
 
         var tables = await DbProbe.LinesAsync(_db, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME");
         Assert.Equal(
-            "backup_days\nbackup_jobs\nbackup_log\nbackup_vms\nbackup_weeks\ncephbackup_job_locks\ncephbackup_points\ncephbackup_schema_version\nvms\n",
+            "backup_days\nbackup_jobs\nbackup_log\nbackup_vms\nbackup_weeks\ncephbackup_job_locks\ncephbackup_leases\ncephbackup_points\ncephbackup_schema_version\nvms\n",
             tables);
         Assert.Equal("auto_increment", await DbProbe.ScalarAsync(_db,
             "SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'backup_log' AND COLUMN_NAME = 'idbackup_log'"));
@@ -41,7 +41,7 @@ public sealed class MigratorTests : IAsyncLifetime
         var second = await m.MigrateAsync(CancellationToken.None);
         Assert.Empty(second.Applied);
         Assert.False(second.Changed);
-        Assert.Equal(5, second.FromVersion);
+        Assert.Equal(Migrator.LatestVersion, second.FromVersion);
         Assert.Equal(schemaBefore, await DbProbe.SchemaAsync(_db));
         Assert.Equal(versionsBefore, await DbProbe.LinesAsync(_db, "SELECT * FROM cephbackup_schema_version ORDER BY version"));
     }

@@ -155,7 +155,7 @@ public class ExecTests : IAsyncLifetime
     {
         var job = await _bed.AddJobAsync("JL", maxInc: 5);
         var img = await _bed.AddImageAsync(job, "l01");
-        await using var held = await new MySqlJobLockProvider(_bed.Db.ConnectionString)
+        await using var held = await new LeaseJobLockProvider(_bed.Db.ConnectionString)
             .TryAcquireAsync(job, "otherhost", 4242, DateTime.UtcNow, CancellationToken.None);
         Assert.NotNull(held);
         var outcome = await _bed.ExecAsync();

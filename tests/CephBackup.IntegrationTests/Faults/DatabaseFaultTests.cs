@@ -29,7 +29,10 @@ public class DatabaseFaultTests
         var catalog = new MySqlCatalog(db.ConnectionString);
         // The export is done and the file renamed; the server dies just before the point is recorded.
         var dying = BeforeCall<ICatalog>.Wrap(catalog, nameof(ICatalog.RecordPointAsync), db.StopAsync);
-        var service = BedApp.Create(bed, catalog: dying, connectionString: db.ConnectionString).Backup();
+        // The job lease of the broken run cannot be released while the server is down: it expires after
+        // LeaseSeconds (short here), as after a crash.
+        var service = BedApp.Create(bed, catalog: dying, connectionString: db.ConnectionString, leaseSeconds: 6).Backup();
+        var leases = new LeaseJobLockProvider(db.ConnectionString, leaseSeconds: 6);
 
         var broken = await service.RunAsync(new ExecRequest(), CancellationToken.None);
         Assert.Equal(ExitCode.PartialFailure, broken.ExitCode);
@@ -45,7 +48,8 @@ public class DatabaseFaultTests
 
         await db.StartAgainAsync();
         Assert.Empty(await catalog.GetPointsAsync(null, null, img, CancellationToken.None));
-        var normal = BedApp.Create(bed, catalog: catalog, connectionString: db.ConnectionString).Backup();
+        for (var i = 0; i < 100 && await leases.GetHolderAsync(1, CancellationToken.None) is not null; i++) await Task.Delay(200);
+        var normal = BedApp.Create(bed, catalog: catalog, connectionString: db.ConnectionString, leaseSeconds: 6).Backup();
         var outcome = await normal.RunAsync(new ExecRequest(), CancellationToken.None);
         Assert.Equal(ExitCode.Ok, outcome.ExitCode);
         var points = await catalog.GetPointsAsync(null, null, img, CancellationToken.None);

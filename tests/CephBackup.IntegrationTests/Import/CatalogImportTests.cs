@@ -114,7 +114,7 @@ public class CatalogImportTests : IAsyncLifetime
         bytes[bytes.Length / 2] ^= 0xFF;
         File.WriteAllBytes(original[1].FilePath, bytes);
 
-        await using (var held = await new MySqlJobLockProvider(_bed.Db.ConnectionString).TryAcquireAsync(job, "otherhost", 4242, DateTime.UtcNow, CancellationToken.None))
+        await using (var held = await new LeaseJobLockProvider(_bed.Db.ConnectionString).TryAcquireAsync(job, "otherhost", 4242, DateTime.UtcNow, CancellationToken.None))
         {
             Assert.NotNull(held);
             var (busyCode, busy) = await ImportAsync();

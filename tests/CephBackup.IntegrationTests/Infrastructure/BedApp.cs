@@ -16,7 +16,7 @@ namespace CephBackup.IntegrationTests.Infrastructure;
 public static class BedApp
 {
     public static AppServices Create(BackupBed bed, TimeProvider? time = null, MailOptions? mail = null, ICatalog? catalog = null,
-        string? connectionString = null, CephOptions? ceph = null, int parallelism = 2, IRbd? rbd = null)
+        string? connectionString = null, CephOptions? ceph = null, int parallelism = 2, IRbd? rbd = null, int leaseSeconds = 120)
     {
         var cs = connectionString ?? bed.Db.ConnectionString;
         var cephOptions = ceph ?? bed.Ceph;
@@ -27,7 +27,7 @@ public static class BedApp
             Config = new AppConfig(cs, cephOptions, mail ?? bed.Mail, new ConfigurationBuilder().Build()) { Backup = new BackupOptions { Parallelism = parallelism } },
             Log = log,
             Catalog = catalog ?? (connectionString is null ? bed.Catalog : new MySqlCatalog(cs)),
-            Locks = new MySqlJobLockProvider(cs),
+            Locks = new LeaseJobLockProvider(cs, leaseSeconds),
             Rbd = rbd ?? (ceph is null ? bed.Rbd : new RbdCli(new ProcessRunner(), cephOptions)),
             Mail = new SmtpMailSender(mail ?? bed.Mail, log),
             Time = time ?? TimeProvider.System,

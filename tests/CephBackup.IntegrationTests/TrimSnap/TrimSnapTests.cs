@@ -14,7 +14,7 @@ public class TrimSnapTests : IAsyncLifetime
 
     private async Task<(TrimSnapOutcome Outcome, string Output)> TrimAsync(bool dryRun = false)
     {
-        var svc = new TrimSnapService(_bed.Catalog, new MySqlJobLockProvider(_bed.Db.ConnectionString), _bed.Rbd, _bed.Ceph,
+        var svc = new TrimSnapService(_bed.Catalog, new LeaseJobLockProvider(_bed.Db.ConnectionString), _bed.Rbd, _bed.Ceph,
             TimeProvider.System, new HostIdentity("testhost", Environment.ProcessId), _bed.Log);
         var output = new StringWriter();
         var outcome = await svc.RunAsync(new TrimSnapRequest { DryRun = dryRun }, output, CancellationToken.None);
@@ -78,7 +78,7 @@ public class TrimSnapTests : IAsyncLifetime
         var img = await _bed.AddImageAsync(jd, "d01");
         await ExecTimesAsync(img, 4);
 
-        await using (var held = await new MySqlJobLockProvider(_bed.Db.ConnectionString)
+        await using (var held = await new LeaseJobLockProvider(_bed.Db.ConnectionString)
                          .TryAcquireAsync(jd, "otherhost", 4242, DateTime.UtcNow, CancellationToken.None))
         {
             Assert.NotNull(held);

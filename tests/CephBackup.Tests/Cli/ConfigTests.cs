@@ -31,6 +31,26 @@ public class ConfigTests : IDisposable
         Assert.Equal("rbd", c.Ceph.RbdPath);
         Assert.Equal(["a@x", "c@x"], c.Mail.To);
         Assert.Equal(MailSecurity.StartTls, c.Mail.Security);
+        Assert.Equal(120, c.LeaseSeconds);
+    }
+
+    [Theory]
+    [InlineData("30", 30)]
+    [InlineData("6", 6)]
+    public void Catalog_lease_seconds_is_read(string value, int expected)
+    {
+        var json = Valid.TrimEnd().TrimEnd('}') + $$""", "Catalog": { "LeaseSeconds": {{value}} } }""";
+        Assert.Equal(expected, AppConfigLoader.Load(Write(json)).LeaseSeconds);
+    }
+
+    [Theory]
+    [InlineData("5")]    // renewal every < 2 s: a slow answer would expire a living holder
+    [InlineData("0")]
+    [InlineData("\"2m\"")]
+    public void Catalog_lease_seconds_out_of_range_is_a_config_error(string value)
+    {
+        var json = Valid.TrimEnd().TrimEnd('}') + $$""", "Catalog": { "LeaseSeconds": {{value}} } }""";
+        Assert.Contains("Catalog:LeaseSeconds", Assert.Throws<CephBackupException>(() => AppConfigLoader.Load(Write(json))).Message);
     }
 
     [Theory]

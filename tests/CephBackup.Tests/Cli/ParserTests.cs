@@ -15,6 +15,7 @@ public class ParserTests
         var a = await ParseExec("exec", "--job", "J1", "--date", "2027-01-10", "--dry-run", "--config", "/x.json");
         Assert.Equal(new ExecArgs { Job = "J1", Date = new DateOnly(2027, 1, 10), DryRun = true, ConfigPath = "/x.json" }, a);
         Assert.Equal(new ExecArgs(), await ParseExec("exec"));
+        Assert.Equal(new ExecArgs { Job = "J1", Worker = true }, await ParseExec("exec", "--worker", "--job", "J1"));
     }
 
     [Fact]

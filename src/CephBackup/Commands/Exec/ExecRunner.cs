@@ -13,7 +13,7 @@ public static class ExecRunner
         try
         {
             await app.RequireMigratedAsync(ct);
-            outcome = await app.Backup().RunAsync(new ExecRequest { JobName = args.Job, Date = args.Date, DryRun = args.DryRun }, ct);
+            outcome = await app.Backup().RunAsync(new ExecRequest { JobName = args.Job, Date = args.Date, DryRun = args.DryRun, Worker = args.Worker }, ct);
         }
         catch (CephBackupException e) when (!args.DryRun && e.Code == ExitCode.DatabaseError)
         {
