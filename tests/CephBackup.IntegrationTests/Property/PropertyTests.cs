@@ -8,10 +8,14 @@ namespace CephBackup.IntegrationTests.Property;
 /// </summary>
 public class PropertyTests
 {
-    /// <summary>Seeds run by CI: chosen so the whole test stays under 5 minutes on a 2-core machine.</summary>
-    public const int CiSeeds = 2;
+    /// <summary>
+    /// Seeds run by CI, chosen to fit the 5-minute budget: 3 (incremental, max_inc 3, 27 steps with a kill, a
+    /// damaged file and a lost snapshot) and 6 (differential, max_inc 3, 35 steps with three kills, a deleted
+    /// full, three lost snapshots and a deep verify). See docs/RELIABILITY.md for the measurements.
+    /// </summary>
+    public static readonly int[] CiSeeds = [3, 6];
 
-    /// <summary><c>CEPHBACKUP_PROPERTY_SEED=S</c> runs only S; <c>CEPHBACKUP_PROPERTY_SEEDS=N</c> runs 1..N; else 1..<see cref="CiSeeds"/>.</summary>
+    /// <summary><c>CEPHBACKUP_PROPERTY_SEED=S</c> runs only S; <c>CEPHBACKUP_PROPERTY_SEEDS=N</c> runs 1..N; else <see cref="CiSeeds"/>.</summary>
     public static TheoryData<int> Seeds()
     {
         var data = new TheoryData<int>();
@@ -20,10 +24,12 @@ public class PropertyTests
             data.Add(int.Parse(one, CultureInfo.InvariantCulture));
             return data;
         }
-        var n = Environment.GetEnvironmentVariable("CEPHBACKUP_PROPERTY_SEEDS") is { Length: > 0 } s
-            ? int.Parse(s, CultureInfo.InvariantCulture)
-            : CiSeeds;
-        for (var seed = 1; seed <= n; seed++) data.Add(seed);
+        if (Environment.GetEnvironmentVariable("CEPHBACKUP_PROPERTY_SEEDS") is { Length: > 0 } s)
+        {
+            for (var seed = 1; seed <= int.Parse(s, CultureInfo.InvariantCulture); seed++) data.Add(seed);
+            return data;
+        }
+        foreach (var seed in CiSeeds) data.Add(seed);
         return data;
     }
 
