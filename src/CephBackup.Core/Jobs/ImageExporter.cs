@@ -32,12 +32,12 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
     {
         var dir = Path.GetDirectoryName(plan.PointFile)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var partial = PointFiles.Partial(plan.PointFile);
-        WrittenFile written;
+        var partial = PointFiles.Partial(plan.PointFile, job.Codec);
+        WrittenPoint written;
         var sw = Stopwatch.StartNew();
-        await using (var sink = new HashingFileSink(partial))
+        await using (var sink = job.Codec.CreateSink(partial))
         {
-            await rbd.ExportDiffAsync(plan.Target.Ref, plan.Snapshot, plan.FromSnapshot, sink, ct);
+            await rbd.ExportDiffAsync(plan.Target.Ref, plan.Snapshot, plan.FromSnapshot, sink.Input, ct);
             written = await sink.CompleteAsync();
         }
         CheckStream(plan, written);
@@ -48,22 +48,25 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
             JobId = job.Id, JobName = job.Name, LinkId = plan.Target.Link.LinkId, Vm = plan.Target.Vm,
             Image = plan.Target.ImageName, Chain = plan.Point.Chain, Point = plan.Point.Point, Type = plan.Point.Type,
             BasePoint = plan.Point.BasePoint, Snapshot = plan.Snapshot, FilePath = plan.PointFile,
-            SizeBytes = written.SizeBytes, ImageSizeBytes = written.Header!.ImageSize, Sha256 = written.Sha256,
+            SizeBytes = written.StoredBytes, ImageSizeBytes = written.Header!.ImageSize, Sha256 = written.StoredSha256,
             Status = PointStatus.Ok, StartedAt = startedUtc, EndedAt = ended,
+            Format = job.Codec.Format.ToDb(), StreamSizeBytes = written.StreamBytes, StreamSha256 = written.StreamSha256,
         };
         PointFiles.Commit(plan.PointFile, new PointSidecar
         {
             Job = job.Name, Vm = point.Vm, Image = point.Image, Chain = point.Chain, Point = point.Point,
             Type = point.Type.ToDb(), BasePoint = point.BasePoint, Snapshot = point.Snapshot, FromSnapshot = plan.FromSnapshot,
             ImageSizeBytes = point.ImageSizeBytes, SizeBytes = point.SizeBytes, Sha256 = point.Sha256!,
+            Format = point.Format, StreamSizeBytes = point.StreamSizeBytes, StreamSha256 = point.StreamSha256,
             StartedAt = startedUtc, EndedAt = ended,
-        });
-        log.Debug("Wrote {File} ({Bytes} bytes) in {Seconds:F1}s", plan.PointFile, written.SizeBytes, sw.Elapsed.TotalSeconds);
+        }, job.Codec);
+        log.Debug("Wrote {File} ({Bytes} bytes, stream {StreamBytes}) in {Seconds:F1}s", job.Codec.StoredPath(plan.PointFile),
+            written.StoredBytes, written.StreamBytes, sw.Elapsed.TotalSeconds);
         return point;
     }
 
     /// <summary>rbd exited 0, but the stream must still be the diff we asked for, and complete.</summary>
-    private static void CheckStream(ImagePlan plan, WrittenFile w)
+    private static void CheckStream(ImagePlan plan, WrittenPoint w)
     {
         if (w.Header is null) throw new InvalidDataException("export-diff produced no diff header");
         if (w.Header.ToSnap != plan.Snapshot || w.Header.FromSnap != plan.FromSnapshot)

@@ -25,7 +25,7 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
         var imageDir = job.Layout.ImageDir(t.Vm, t.ImageName);
         // A folder counts only once its full is complete: a crashed first full leaves a folder we reuse.
         var onDisk = BackupLayout.ChainsOnDisk(imageDir)
-            .Where(c => File.Exists(Path.Combine(imageDir, BackupLayout.ChainDirName(c), BackupLayout.PointFileName(0))))
+            .Where(c => PointCodecs.Find(Path.Combine(imageDir, BackupLayout.ChainDirName(c), BackupLayout.PointFileName(0))) is not null)
             .DefaultIfEmpty(0).Max();
         var highest = Math.Max(onDisk, points.Select(p => p.Chain).DefaultIfEmpty(0).Max());
         var newest = points.Count == 0 ? [] : points.Where(p => p.Chain == points.Max(q => q.Chain)).ToList();
@@ -54,8 +54,9 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
         catch (CephBackupException e) { return e.Message; }
         foreach (var p in needed)
         {
-            var file = job.Layout.PointFile(t.Vm, t.ImageName, p.Chain, p.Point);
-            if (!File.Exists(file)) return $"base file {file} is missing";
+            var point = job.Layout.PointFile(t.Vm, t.ImageName, p.Chain, p.Point);
+            // Plain or .zst, whatever the job's compression is now: sizes and checksums are of the stored file.
+            if (PointCodecs.FindStored(point) is not { } file) return $"base file {point} is missing";
             if (p.Sha256 is null) return $"base file {file} has no recorded checksum";
             if (new FileInfo(file).Length != p.SizeBytes) return $"base file {file} has size {new FileInfo(file).Length}, recorded {p.SizeBytes}";
         }
@@ -63,7 +64,7 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
         // every later point. Re-reading a multi-GiB full every night is the price of certainty, so it is
         // re-hashed only when it was written to after it was last known good (mtime, like git's stat cache);
         // silent bit rot without a write is what `verify` is for.
-        var baseFile = job.Layout.PointFile(t.Vm, t.ImageName, basePoint.Chain, basePoint.Point);
+        var baseFile = PointCodecs.FindStored(job.Layout.PointFile(t.Vm, t.ImageName, basePoint.Chain, basePoint.Point))!;
         var knownGood = basePoint.VerifiedAt is { } v && v > basePoint.EndedAt ? v : basePoint.EndedAt;
         if (File.GetLastWriteTimeUtc(baseFile) <= DateTime.SpecifyKind(knownGood, DateTimeKind.Utc)) return null;
         var sha = await PointFiles.Sha256OfFileAsync(baseFile, ct);

@@ -3,6 +3,12 @@ namespace CephBackup.Core.Storage;
 /// <summary>How a point's diff stream is stored. Plain is the raw <c>rbd diff v1</c> stream the PHP tool wrote.</summary>
 public enum PointFormat { Plain, Zstd }
 
+public static class PointFormats
+{
+    /// <summary>The spelling in the catalog (<c>cephbackup_points.format</c>) and in the sidecar (<c>format</c>).</summary>
+    public static string ToDb(this PointFormat f) => f == PointFormat.Zstd ? "zstd" : "plain";
+}
+
 /// <summary>
 /// The one seam between point files and everything that writes or reads them (export, restore, verify,
 /// catalog import, planning's base checks, mount). Callers speak of a point by its plain path
