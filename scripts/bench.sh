@@ -11,6 +11,8 @@
 # Peak RSS comes from /usr/bin/time. Results go to stdout and docs/BENCHMARKS.md.
 #
 # Usage: scripts/bench.sh                 (BENCH_SIZES_MIB="1024 8192" BENCH_REPS=3 by default)
+#        BENCH_PARTS=zstd scripts/bench.sh  (compression only: plain vs zstd, see scripts/bench-zstd.sh)
+#        BENCH_DIR, BENCH_DB: work folder and database name, for a run beside another one
 #        BENCH_SIZES_MIB=256 BENCH_REPS=1 scripts/bench.sh     (quick check)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +44,7 @@ CB="$WORK/bin/cephbackup"
 SMTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -W ignore -m smtpd -n -c DebuggingServer "127.0.0.1:$SMTP_PORT" >/dev/null 2>&1 &
 SMTP_PID=$!
-DBNAME=cbtest_bench
+DBNAME=${BENCH_DB:-cbtest_bench}
 cleanup() {
   kill "$SMTP_PID" 2>/dev/null || true
   for i in $("${RBD[@]}" ls -p "$POOL" 2>/dev/null | grep '^bench-' || true); do
@@ -93,6 +95,9 @@ for i in sorted(random.sample(objs, max(1, int(len(objs) * pct / 100)))):
 o.write(b"e")
 PY
 }
+
+# BENCH_PARTS=zstd: only the compression section (scripts/bench-zstd.sh), which updates its own part of $OUT.
+if [ "${BENCH_PARTS:-main}" = zstd ]; then source "$ROOT/scripts/bench-zstd.sh"; bench_zstd; exit 0; fi
 
 declare -A R
 job=0
