@@ -9,9 +9,12 @@ namespace CephBackup.Core.Storage;
 /// <summary>
 /// The write end of a compressed export. rbd's stream is cut into 4 MiB chunks; each is compressed as an
 /// independent zstd frame (with its content checksum) on the thread pool, so all cores work while rbd keeps
-/// streaming, and the frames are written strictly in order. At most <see cref="MaxInFlight"/> chunks exist at
-/// once: when they are all busy the next write waits for the oldest, which bounds memory (about 8 MiB per
-/// chunk) and passes back-pressure to rbd through the pipe. The seek table goes last.
+/// streaming. A writer task takes the frames strictly in order, hashes and writes them, so the stored-file
+/// hash and the disk do not stall the pipe reader (which hashes the stream). At most
+/// <see cref="MaxInFlight"/> chunks are queued: a full queue makes the next write wait, which bounds memory
+/// (about 8 MiB per chunk) and passes back-pressure to rbd through the pipe. The seek table goes last.
+/// Chunks that a small trial shows to be incompressible (random data, encrypted or already compressed
+/// disks) are framed at a fast negative level: the same bytes on disk at a fraction of the CPU.
 /// </summary>
 internal sealed class ZstdPointSink : Stream, IPointSink
 {
@@ -24,7 +27,10 @@ internal sealed class ZstdPointSink : Stream, IPointSink
     private readonly IncrementalHash _streamSha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly IncrementalHash _storedSha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly ConcurrentBag<Compressor> _compressors = [];
-    private readonly Queue<Task<Frame>> _inFlight = new();
+    private readonly System.Threading.Channels.Channel<Task<Frame>> _inFlight =
+        System.Threading.Channels.Channel.CreateBounded<Task<Frame>>(new System.Threading.Channels.BoundedChannelOptions(MaxInFlight) { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _writerFailed = new();
+    private readonly Task _writer;
     private readonly List<(int Compressed, int Decompressed)> _frames = [];
     private readonly byte[] _head = new byte[HeaderCapture];
     private int _headLength;
@@ -46,6 +52,7 @@ internal sealed class ZstdPointSink : Stream, IPointSink
             Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None,
             BufferSize = 0, Options = FileOptions.Asynchronous,
         });
+        _writer = Task.Run(WriteFramesAsync);
     }
 
     public Stream Input => this;
@@ -75,11 +82,22 @@ internal sealed class ZstdPointSink : Stream, IPointSink
 
     private async Task SubmitAsync(CancellationToken ct)
     {
-        if (_inFlight.Count >= MaxInFlight) await WriteOldestAsync(ct).ConfigureAwait(false);
         var (chunk, length) = (_chunk!, _chunkLength);
         _chunk = null;
         _chunkLength = 0;
-        _inFlight.Enqueue(Task.Run(() => Compress(chunk, length), ct));
+        var frame = Task.Run(() => Compress(chunk, length), CancellationToken.None);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, _writerFailed.Token);
+        try { await _inFlight.Writer.WriteAsync(frame, either.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (_writerFailed.IsCancellationRequested)
+        {
+            await _writer.ConfigureAwait(false); // throws the writer's error
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            await ReturnAsync(frame).ConfigureAwait(false);
+            throw;
+        }
     }
 
     private Frame Compress(byte[] chunk, int length)
@@ -93,6 +111,7 @@ internal sealed class ZstdPointSink : Stream, IPointSink
                 c.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
             }
             var output = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(length));
+            c.Level = Incompressible(c, chunk.AsSpan(0, length), output) ? FastLevel : _level;
             var n = c.Wrap(chunk.AsSpan(0, length), output);
             _compressors.Add(c);
             return new Frame(output, n, length);
@@ -100,15 +119,48 @@ internal sealed class ZstdPointSink : Stream, IPointSink
         finally { ArrayPool<byte>.Shared.Return(chunk); }
     }
 
-    private async Task WriteOldestAsync(CancellationToken ct)
+    private const int FastLevel = -10;
+    private const int TrialPiece = 16 * 1024;
+
+    /// <summary>Four 16 KiB pieces spread over the chunk, compressed at level 1: under 2 % of the chunk's cost.</summary>
+    private static bool Incompressible(Compressor c, ReadOnlySpan<byte> chunk, Span<byte> scratch)
     {
-        var f = await _inFlight.Dequeue().ConfigureAwait(false);
+        if (chunk.Length < 16 * TrialPiece) return false;
+        c.Level = 1;
+        long packed = 0;
+        for (var i = 0; i < 4; i++)
+            packed += c.Wrap(chunk.Slice(i * (chunk.Length / 4), TrialPiece), scratch);
+        return packed > 4 * TrialPiece * 97L / 100;
+    }
+
+    /// <summary>Takes the frames in order: hashes and writes each, frees its buffer.</summary>
+    private async Task WriteFramesAsync()
+    {
         try
         {
-            await WriteStoredAsync(f.Buffer.AsMemory(0, f.Length), ct).ConfigureAwait(false);
-            _frames.Add((f.Length, f.Decompressed));
+            await foreach (var t in _inFlight.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                var f = await t.ConfigureAwait(false);
+                try
+                {
+                    await WriteStoredAsync(f.Buffer.AsMemory(0, f.Length), CancellationToken.None).ConfigureAwait(false);
+                    _frames.Add((f.Length, f.Decompressed));
+                }
+                finally { ArrayPool<byte>.Shared.Return(f.Buffer); }
+            }
         }
-        finally { ArrayPool<byte>.Shared.Return(f.Buffer); }
+        catch
+        {
+            _writerFailed.Cancel();
+            while (_inFlight.Reader.TryRead(out var left)) await ReturnAsync(left).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task ReturnAsync(Task<Frame> t)
+    {
+        try { ArrayPool<byte>.Shared.Return((await t.ConfigureAwait(false)).Buffer); }
+        catch (ZstdException) { }
     }
 
     private async Task WriteStoredAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
@@ -127,7 +179,8 @@ internal sealed class ZstdPointSink : Stream, IPointSink
     public async Task<WrittenPoint> CompleteAsync()
     {
         if (_chunkLength > 0) await SubmitAsync(CancellationToken.None).ConfigureAwait(false);
-        while (_inFlight.Count > 0) await WriteOldestAsync(CancellationToken.None).ConfigureAwait(false);
+        _inFlight.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
         await WriteStoredAsync(ZstdSeekTable.Build(_frames), CancellationToken.None).ConfigureAwait(false);
         _file.Flush(flushToDisk: true);
         DiffHeader.TryParse(_head.AsSpan(0, _headLength), out var header);
@@ -140,17 +193,16 @@ internal sealed class ZstdPointSink : Stream, IPointSink
     {
         if (_disposed) return;
         _disposed = true;
-        // After a failed export: let running compressions end (their failure was, or never needs to be, reported) and free everything.
-        while (_inFlight.TryDequeue(out var t))
-        {
-            try { ArrayPool<byte>.Shared.Return((await t.ConfigureAwait(false)).Buffer); }
-            catch (Exception e) when (e is ZstdException or OperationCanceledException) { }
-        }
+        // After a failed export: the writer finishes what is queued (or has failed), then everything is freed.
+        _inFlight.Writer.TryComplete();
+        try { await _writer.ConfigureAwait(false); }
+        catch (Exception e) when (e is IOException or ZstdException or UnauthorizedAccessException) { } // reported by CompleteAsync/WriteAsync
         if (_chunk is not null) ArrayPool<byte>.Shared.Return(_chunk);
         _chunk = null;
         await _file.DisposeAsync().ConfigureAwait(false);
         _streamSha.Dispose();
         _storedSha.Dispose();
+        _writerFailed.Dispose();
         while (_compressors.TryTake(out var c)) c.Dispose();
         GC.SuppressFinalize(this);
     }
