@@ -7,28 +7,17 @@ using Serilog;
 
 namespace CephBackup.Core.Jobs;
 
+/// <summary>A point whose diff is complete in its partial file, not yet renamed into place nor recorded.</summary>
+public sealed record ExportedPoint(BackupPoint Point, PointSidecar Sidecar);
+
 /// <summary>
-/// Exports one planned point: rbd export-diff → SHA-256 → NNNNNN.partial → fsync → sidecars → rename,
-/// then records it in the catalog. A point is recorded only after all of that succeeded; on any failure
-/// the partial file, the point's files and the new snapshot are removed so no wrong restore point remains.
+/// The file half of one point: rbd export-diff → the job's codec (SHA-256s) → NNNNNN[.zst].partial → fsync, then, once the
+/// caller has checked it still owns the job, sidecars → rename → fsync of the folder. A point file under
+/// its final name is therefore always whole; whether it counts is decided by the catalog row alone.
 /// </summary>
 public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
 {
-    /// <summary>Removes a snapshot and files left at the planned point by an interrupted run (they have no catalog row).</summary>
-    public async Task CleanLeftoversAsync(ImagePlan plan, CancellationToken ct)
-    {
-        // Reuses the list planning made for a diff: one rbd round trip (~0.15 s) less per image.
-        var snaps = plan.Snapshots ?? await rbd.SnapListAsync(plan.Target.Ref, ct);
-        if (snaps.Any(s => s.Name == plan.Snapshot))
-        {
-            log.Warning("Removing leftover snapshot {Snapshot} of {Image} from an interrupted run", plan.Snapshot, plan.Target.Ref);
-            await rbd.SnapRemoveAsync(plan.Target.Ref, plan.Snapshot, ct);
-        }
-        if (Directory.Exists(Path.GetDirectoryName(plan.PointFile)))
-            PointFiles.DeleteAll(plan.PointFile);
-    }
-
-    public async Task<BackupPoint> ExportAsync(JobSettings job, ImagePlan plan, DateTime startedUtc, CancellationToken ct)
+    public async Task<ExportedPoint> ExportAsync(JobSettings job, ImagePlan plan, DateTime startedUtc, CancellationToken ct)
     {
         var dir = Path.GetDirectoryName(plan.PointFile)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -52,18 +41,21 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
             Status = PointStatus.Ok, StartedAt = startedUtc, EndedAt = ended,
             Format = job.Codec.Format.ToDb(), StreamSizeBytes = written.StreamBytes, StreamSha256 = written.StreamSha256,
         };
-        PointFiles.Commit(plan.PointFile, new PointSidecar
-        {
-            Job = job.Name, Vm = point.Vm, Image = point.Image, Chain = point.Chain, Point = point.Point,
-            Type = point.Type.ToDb(), BasePoint = point.BasePoint, Snapshot = point.Snapshot, FromSnapshot = plan.FromSnapshot,
-            ImageSizeBytes = point.ImageSizeBytes, SizeBytes = point.SizeBytes, Sha256 = point.Sha256!,
-            Format = point.Format, StreamSizeBytes = point.StreamSizeBytes, StreamSha256 = point.StreamSha256,
-            StartedAt = startedUtc, EndedAt = ended,
-        }, job.Codec);
-        log.Debug("Wrote {File} ({Bytes} bytes, stream {StreamBytes}) in {Seconds:F1}s", job.Codec.StoredPath(plan.PointFile),
-            written.StoredBytes, written.StreamBytes, sw.Elapsed.TotalSeconds);
-        return point;
+        log.Debug("Wrote {File} ({Bytes} bytes) in {Seconds:F1}s", partial, written.StoredBytes, sw.Elapsed.TotalSeconds);
+        return new ExportedPoint(point, Sidecar(point, plan.FromSnapshot));
     }
+
+    /// <summary>Sidecars, then the rename that makes the point file appear under its final name.</summary>
+    public static void Commit(ExportedPoint p) => PointFiles.Commit(p.Point.FilePath, p.Sidecar);
+
+    public static PointSidecar Sidecar(BackupPoint p, string? fromSnapshot) => new()
+    {
+        Job = p.JobName, Vm = p.Vm, Image = p.Image, Chain = p.Chain, Point = p.Point,
+        Type = p.Type.ToDb(), BasePoint = p.BasePoint, Snapshot = p.Snapshot, FromSnapshot = fromSnapshot,
+        ImageSizeBytes = p.ImageSizeBytes, SizeBytes = p.SizeBytes, Sha256 = p.Sha256!,
+        Format = p.Format, StreamSizeBytes = p.StreamSizeBytes, StreamSha256 = p.StreamSha256,
+        StartedAt = p.StartedAt, EndedAt = p.EndedAt,
+    };
 
     /// <summary>rbd exited 0, but the stream must still be the diff we asked for, and complete.</summary>
     private static void CheckStream(ImagePlan plan, WrittenPoint w)
@@ -72,15 +64,5 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
         if (w.Header.ToSnap != plan.Snapshot || w.Header.FromSnap != plan.FromSnapshot)
             throw new InvalidDataException($"export-diff stream is from {w.Header.FromSnap ?? "(none)"} to {w.Header.ToSnap}, expected {plan.FromSnapshot ?? "(none)"} to {plan.Snapshot}");
         if (!w.EndsWithEndTag) throw new InvalidDataException("export-diff stream does not end with the end record (cut short?)");
-    }
-
-    /// <summary>Best-effort undo after a failed export: no file, no snapshot, so the next run starts clean.</summary>
-    public async Task UndoAsync(ImagePlan plan)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try { PointFiles.DeleteAll(plan.PointFile); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { log.Warning("Could not remove files of failed point {File}: {Error}", plan.PointFile, e.Message); }
-        try { await rbd.SnapRemoveAsync(plan.Target.Ref, plan.Snapshot, cts.Token); }
-        catch (Exception e) when (e is CephBackupException or OperationCanceledException) { log.Warning("Could not remove snapshot {Snapshot} of failed point: {Error}", plan.Snapshot, e.Message); }
     }
 }

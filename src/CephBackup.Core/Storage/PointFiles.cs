@@ -68,7 +68,9 @@ public static class PointFiles
     }
 
     /// <summary>Writes the sidecars, then renames the finished partial into place and fsyncs the folder.</summary>
-    public static void Commit(string pointFile, PointSidecar meta) => Commit(pointFile, meta, PointCodecs.Plain);
+    /// <remarks>The sidecar's <c>format</c> says which partial to rename: <c>NNNNNN.partial</c> or <c>NNNNNN.zst.partial</c>.</remarks>
+    public static void Commit(string pointFile, PointSidecar meta) =>
+        Commit(pointFile, meta, meta.Format == PointFormat.Zstd.ToDb() ? new ZstdPointCodec() : PointCodecs.Plain);
 
     public static void Commit(string pointFile, PointSidecar meta, IPointCodec codec)
     {
