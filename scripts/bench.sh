@@ -11,6 +11,9 @@
 # Peak RSS comes from /usr/bin/time. Results go to stdout and docs/BENCHMARKS.md.
 #
 # Usage: scripts/bench.sh                 (BENCH_SIZES_MIB="1024 8192" BENCH_REPS=3 by default)
+#        BENCH_PARTS=zstd scripts/bench.sh  (compression only: plain vs zstd, see scripts/bench-zstd.sh)
+#        BENCH_DIR, BENCH_DB: work folder and database name, for a run beside another one
+#        BENCH_BIN: use this build output (e.g. src/CephBackup/bin/Release/net10.0) instead of publishing
 #        BENCH_SIZES_MIB=256 BENCH_REPS=1 scripts/bench.sh     (quick check)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,14 +38,16 @@ eval "$(bash scripts/mariadb-micro.sh start | grep '^export ')"
 RBD=(rbd -c "$CEPH_CONF")
 
 rm -rf "$WORK"; mkdir -p "$WORK/backup"
+if [ -n "${BENCH_BIN:-}" ]; then CB="$BENCH_BIN/cephbackup"; log "using $CB (BENCH_BIN, not published)"; else
 log "publishing cephbackup (Release)"
 dotnet publish src/CephBackup -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$WORK/bin" >/dev/null
 CB="$WORK/bin/cephbackup"
+fi
 
 SMTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -W ignore -m smtpd -n -c DebuggingServer "127.0.0.1:$SMTP_PORT" >/dev/null 2>&1 &
 SMTP_PID=$!
-DBNAME=cbtest_bench
+DBNAME=${BENCH_DB:-cbtest_bench}
 cleanup() {
   kill "$SMTP_PID" 2>/dev/null || true
   for i in $("${RBD[@]}" ls -p "$POOL" 2>/dev/null | grep '^bench-' || true); do
@@ -93,6 +98,9 @@ for i in sorted(random.sample(objs, max(1, int(len(objs) * pct / 100)))):
 o.write(b"e")
 PY
 }
+
+# BENCH_PARTS=zstd: only the compression section (scripts/bench-zstd.sh), which updates its own part of $OUT.
+if [ "${BENCH_PARTS:-main}" = zstd ]; then source "$ROOT/scripts/bench-zstd.sh"; bench_zstd; exit 0; fi
 
 declare -A R
 job=0

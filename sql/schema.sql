@@ -5,7 +5,9 @@
 --
 -- The six PHP tables keep their original columns, types and order (the PHP scripts still work);
 -- additions are: AUTO_INCREMENT ids (v2), backup_jobs.mode (v3), cephbackup_* tables (v4),
--- lookup indexes (v5), backup_jobs.max_parallel (v6), cephbackup_leases (v9). They carry no explicit charset, like the PHP dump: they take the database default.
+-- lookup indexes (v5), backup_jobs.max_parallel (v6), compression (v7: backup_jobs.compression,
+-- cephbackup_points.format/stream_*), cephbackup_leases (v9). They carry no explicit charset, like the PHP
+-- dump: they take the database default.
 
 CREATE TABLE `backup_jobs` (
   `idbackup_jobs` int(11) NOT NULL AUTO_INCREMENT,
@@ -22,6 +24,7 @@ CREATE TABLE `backup_jobs` (
   `max-snaps` int(11) DEFAULT 5,
   `mode` varchar(16) DEFAULT NULL,          -- NULL / 'incremental' / 'differential' (v3)
   `max_parallel` int(11) DEFAULT NULL,      -- NULL = Backup:Parallelism; lower caps this job's images at once (v6)
+  `compression` varchar(16) DEFAULT NULL,   -- NULL / 'none' / 'zstd' (level 3) / 'zstd:N', N = 1..19 (v7)
   PRIMARY KEY (`idbackup_jobs`)
 );
 
@@ -110,6 +113,9 @@ CREATE TABLE `cephbackup_points` (
   `started_at` datetime(3) NOT NULL,        -- UTC
   `ended_at` datetime(3) NOT NULL,
   `verified_at` datetime(3) NULL,
+  `format` varchar(16) NULL DEFAULT NULL,   -- 'plain' (file_path) / 'zstd' (file_path + '.zst'); NULL = plain, before v7
+  `stream_size_bytes` bigint NULL DEFAULT NULL, -- the rbd diff stream inside the stored file (v7)
+  `stream_sha256` char(64) NULL DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `ux_points_job_image_chain_point` (`job_id`, `image`, `chain`, `point`),
   KEY `ix_points_vm` (`vm`),

@@ -43,6 +43,7 @@ internal static class Migrations
         new(4, "cephbackup tables", CephBackupTablesAsync),
         new(5, "indexes", IndexesAsync),
         new(6, "job max_parallel", JobMaxParallelAsync),
+        new(7, "compression", CompressionAsync),
         new(9, "leases", LeaseTables.CreateAsync),
     ];
 
@@ -218,5 +219,19 @@ internal static class Migrations
     {
         if (await c.ColumnExtraAsync("backup_jobs", "max_parallel") is null)
             await c.ExecAsync("ALTER TABLE `backup_jobs` ADD COLUMN `max_parallel` int NULL DEFAULT NULL");
+    }
+
+    /// <summary>
+    /// Per-job compression and, per point, how it is stored: <c>size_bytes</c>/<c>sha256</c> stay those of the
+    /// stored file (what verify re-reads); <c>stream_*</c> describe the rbd diff stream inside it.
+    /// </summary>
+    private static async Task CompressionAsync(MigrationContext c)
+    {
+        if (await c.ColumnExtraAsync("backup_jobs", "compression") is null)
+            await c.ExecAsync("ALTER TABLE `backup_jobs` ADD COLUMN `compression` varchar(16) NULL DEFAULT NULL");
+        (string Column, string Type)[] points = [("format", "varchar(16)"), ("stream_size_bytes", "bigint"), ("stream_sha256", "char(64)")];
+        foreach (var (column, type) in points)
+            if (await c.ColumnExtraAsync("cephbackup_points", column) is null)
+                await c.ExecAsync($"ALTER TABLE `cephbackup_points` ADD COLUMN `{column}` {type} NULL DEFAULT NULL");
     }
 }

@@ -19,6 +19,8 @@ public sealed record BackupJob
     public string? Mode { get; init; }
     /// <summary>NULL = <c>Backup:Parallelism</c>; a lower value caps how many of this job's images are exported at once.</summary>
     public int? MaxParallel { get; init; }
+    /// <summary>NULL or 'none' (plain, the default), 'zstd' or 'zstd:N' (see <c>PointCodecs.ForJob</c>).</summary>
+    public string? Compression { get; init; }
 }
 
 /// <summary>A <c>backup_vms</c> row joined with its <c>vms</c> row: one disk image of a VM in a job.</summary>
@@ -92,6 +94,12 @@ public sealed record BackupPoint
     public DateTime StartedAt { get; init; }
     public DateTime EndedAt { get; init; }
     public DateTime? VerifiedAt { get; init; }
+    /// <summary>'plain' or 'zstd' (how the file is stored); null for rows from before compression existed (plain).</summary>
+    public string? Format { get; init; }
+    /// <summary>Size of the rbd diff stream (equal to <see cref="SizeBytes"/> for a plain point); null when unknown.</summary>
+    public long? StreamSizeBytes { get; init; }
+    /// <summary>sha256 of the rbd diff stream (equal to <see cref="Sha256"/> for a plain point); null when unknown.</summary>
+    public string? StreamSha256 { get; init; }
 
     public string RestorePoint => $"{Chain:D6}-{Point:D6}";
 }

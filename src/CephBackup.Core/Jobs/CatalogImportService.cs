@@ -136,11 +136,14 @@ public sealed class CatalogImportService(ICatalog catalog, IJobLockProvider lock
         return result with { Imported = imported, AlreadyKnown = alreadyKnown, Skipped = skipped, Errors = errors };
     }
 
+    // NNNNNN (plain) and NNNNNN.zst (compressed by this tool) are points; every other name is not.
     private static IReadOnlyList<int> PointsOnDisk(string chainDir) =>
         Directory.EnumerateFiles(chainDir)
             .Select(Path.GetFileName)
+            .Select(n => n is not null && n.EndsWith(ZstdPointCodec.Extension, StringComparison.Ordinal) ? n[..^ZstdPointCodec.Extension.Length] : n)
             .Where(n => n is not null && ImportClassifier.IsPointFileName(n))
             .Select(n => int.Parse(n!))
+            .Distinct()
             .Order()
             .ToList();
 
@@ -149,23 +152,31 @@ public sealed class CatalogImportService(ICatalog catalog, IJobLockProvider lock
         int chain, int point, CancellationToken ct)
     {
         var file = job.Layout.PointFile(vm, image, chain, point);
+        var codec = PointCodecs.Find(file) ?? throw new FileNotFoundException($"point file {file} vanished");
+        var stored = codec.StoredPath(file);
         var template = new BackupPoint
         {
             JobId = job.Id, JobName = job.Name, LinkId = link.LinkId, Vm = vm, Image = image, Chain = chain, Point = point,
-            Snapshot = "", FilePath = file, SizeBytes = new FileInfo(file).Length,
+            Snapshot = "", FilePath = file, SizeBytes = new FileInfo(stored).Length, Format = codec.Format.ToDb(),
         };
+        if (codec.Format != PointFormat.Plain && !File.Exists(PointFiles.JsonFile(file)))
+            return (null, $"{Path.GetFileName(stored)} has no sidecar {Path.GetFileName(PointFiles.JsonFile(file))}: only compressed points written by this tool are imported");
         if (File.Exists(PointFiles.JsonFile(file)) || File.Exists(PointFiles.ShaFile(file)))
         {
             var meta = PointFiles.ReadSidecar(file);
             var recorded = PointFiles.ReadSha(file);
             var c = ImportClassifier.FromSidecar(meta, recorded, job.Name, vm, image, chain, point);
             if (c.Shape is null) return (null, c.Problem);
-            var actual = await PointFiles.Sha256OfFileAsync(file, ct);
+            if ((meta!.Format ?? PointFormat.Plain.ToDb()) != codec.Format.ToDb())
+                return (null, $"sidecar says format {meta.Format ?? "plain"}, the stored file is {Path.GetFileName(stored)}");
+            var actual = await PointFiles.Sha256OfFileAsync(stored, ct);
             if (actual != recorded) return (null, $"corrupt: the file's sha256 {actual} is not the recorded {recorded}");
+            var plain = codec.Format == PointFormat.Plain;
             return (template with
             {
-                Type = c.Shape.Type, BasePoint = c.Shape.BasePoint, Snapshot = meta!.Snapshot, ImageSizeBytes = meta.ImageSizeBytes,
+                Type = c.Shape.Type, BasePoint = c.Shape.BasePoint, Snapshot = meta.Snapshot, ImageSizeBytes = meta.ImageSizeBytes,
                 Sha256 = actual, Status = PointStatus.Ok, StartedAt = Utc(meta.StartedAt), EndedAt = Utc(meta.EndedAt),
+                StreamSizeBytes = meta.StreamSizeBytes ?? (plain ? template.SizeBytes : null), StreamSha256 = meta.StreamSha256 ?? (plain ? actual : null),
             }, null);
         }
 
@@ -174,10 +185,11 @@ public sealed class CatalogImportService(ICatalog catalog, IJobLockProvider lock
         var shape = ImportClassifier.FromHeader(job.Prefix, chain, point, check.Header!);
         if (shape.Shape is null) return (null, shape.Problem);
         var mtime = File.GetLastWriteTimeUtc(file);
+        var sha = await PointFiles.Sha256OfFileAsync(file, ct);
         return (template with
         {
             Type = shape.Shape.Type, BasePoint = shape.Shape.BasePoint, Snapshot = check.Header!.ToSnap!,
-            ImageSizeBytes = check.Header.ImageSize, Sha256 = await PointFiles.Sha256OfFileAsync(file, ct),
+            ImageSizeBytes = check.Header.ImageSize, Sha256 = sha, StreamSizeBytes = template.SizeBytes, StreamSha256 = sha,
             Status = PointStatus.Unverified, StartedAt = mtime, EndedAt = mtime,
         }, null);
     }

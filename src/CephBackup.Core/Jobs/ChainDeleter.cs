@@ -41,7 +41,8 @@ internal sealed class ChainDeleter(ICatalog catalog, ILogger log)
             {
                 var file = Path.Combine(chainDir, BackupLayout.PointFileName(p.Point));
                 // The data file first: once it is gone the point is gone, whatever happens to its sidecars.
-                foreach (var f in new[] { file, PointFiles.ShaFile(file), PointFiles.JsonFile(file), PointFiles.Partial(file) })
+                var zst = file + ZstdPointCodec.Extension;
+                foreach (var f in new[] { file, zst, PointFiles.ShaFile(file), PointFiles.JsonFile(file), PointFiles.Partial(file), PointFiles.Partial(zst) })
                     freed += DeleteFile(f);
             }
             if (Directory.Exists(chainDir))
@@ -77,7 +78,7 @@ internal sealed class ChainDeleter(ICatalog catalog, ILogger log)
     /// </summary>
     private async Task<int> RestoreRestorableAsync(string chainDir, IReadOnlyList<BackupPoint> points, CancellationToken ct)
     {
-        var present = points.Where(p => File.Exists(Path.Combine(chainDir, BackupLayout.PointFileName(p.Point)))).ToList();
+        var present = points.Where(p => PointCodecs.Find(Path.Combine(chainDir, BackupLayout.PointFileName(p.Point))) is not null).ToList();
         var restorable = present.Where(p => Restorable(present, p)).ToList();
         foreach (var g in restorable.GroupBy(p => p.Status == PointStatus.Deleting ? PointStatus.Unverified : p.Status))
             await catalog.SetPointStatusAsync(g.Select(p => p.Id).ToList(), g.Key, ct);

@@ -11,7 +11,7 @@ namespace CephBackup.Core.Jobs;
 public sealed record ExportedPoint(BackupPoint Point, PointSidecar Sidecar);
 
 /// <summary>
-/// The file half of one point: rbd export-diff → codec (SHA-256) → NNNNNN.partial → fsync, then, once the
+/// The file half of one point: rbd export-diff → the job's codec (SHA-256s) → NNNNNN[.zst].partial → fsync, then, once the
 /// caller has checked it still owns the job, sidecars → rename → fsync of the folder. A point file under
 /// its final name is therefore always whole; whether it counts is decided by the catalog row alone.
 /// </summary>
@@ -21,10 +21,10 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
     {
         var dir = Path.GetDirectoryName(plan.PointFile)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var partial = PointFiles.Partial(plan.PointFile);
+        var partial = PointFiles.Partial(plan.PointFile, job.Codec);
         WrittenPoint written;
         var sw = Stopwatch.StartNew();
-        await using (var sink = PointCodecs.Plain.CreateSink(partial))
+        await using (var sink = job.Codec.CreateSink(partial))
         {
             await rbd.ExportDiffAsync(plan.Target.Ref, plan.Snapshot, plan.FromSnapshot, sink.Input, ct);
             written = await sink.CompleteAsync();
@@ -39,6 +39,7 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
             BasePoint = plan.Point.BasePoint, Snapshot = plan.Snapshot, FilePath = plan.PointFile,
             SizeBytes = written.StoredBytes, ImageSizeBytes = written.Header!.ImageSize, Sha256 = written.StoredSha256,
             Status = PointStatus.Ok, StartedAt = startedUtc, EndedAt = ended,
+            Format = job.Codec.Format.ToDb(), StreamSizeBytes = written.StreamBytes, StreamSha256 = written.StreamSha256,
         };
         log.Debug("Wrote {File} ({Bytes} bytes) in {Seconds:F1}s", partial, written.StoredBytes, sw.Elapsed.TotalSeconds);
         return new ExportedPoint(point, Sidecar(point, plan.FromSnapshot));
@@ -52,6 +53,7 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
         Job = p.JobName, Vm = p.Vm, Image = p.Image, Chain = p.Chain, Point = p.Point,
         Type = p.Type.ToDb(), BasePoint = p.BasePoint, Snapshot = p.Snapshot, FromSnapshot = fromSnapshot,
         ImageSizeBytes = p.ImageSizeBytes, SizeBytes = p.SizeBytes, Sha256 = p.Sha256!,
+        Format = p.Format, StreamSizeBytes = p.StreamSizeBytes, StreamSha256 = p.StreamSha256,
         StartedAt = p.StartedAt, EndedAt = p.EndedAt,
     };
 

@@ -31,7 +31,7 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
         // sidecar). A full of ours without a row is a leftover of a crash: planning lands on it again, and
         // the run adopts or removes it instead of skipping past it into an orphan chain.
         var onDisk = BackupLayout.ChainsOnDisk(imageDir)
-            .Where(c => File.Exists(Path.Combine(imageDir, BackupLayout.ChainDirName(c), BackupLayout.PointFileName(0)))
+            .Where(c => PointCodecs.Find(Path.Combine(imageDir, BackupLayout.ChainDirName(c), BackupLayout.PointFileName(0))) is not null
                         && (recordedChains.Contains(c) || !File.Exists(PointFiles.JsonFile(Path.Combine(imageDir, BackupLayout.ChainDirName(c), BackupLayout.PointFileName(0))))))
             .DefaultIfEmpty(0).Max();
         var highest = Math.Max(onDisk, recorded.Select(p => p.Chain).DefaultIfEmpty(0).Max());

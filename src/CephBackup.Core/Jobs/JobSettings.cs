@@ -10,6 +10,9 @@ public sealed record JobSettings(BackupJob Row, string Name, BackupLayout Layout
 {
     public int Id => Row.Id;
 
+    /// <summary>How new points are stored (<c>backup_jobs.compression</c>); existing points keep theirs.</summary>
+    public IPointCodec Codec { get; init; } = PointCodecs.Plain;
+
     /// <summary>Validates a job row; a bad value is a configuration error for this job only.</summary>
     public static JobSettings From(BackupJob job)
     {
@@ -25,7 +28,10 @@ public sealed record JobSettings(BackupJob Row, string Name, BackupLayout Layout
             "differential" => BackupMode.Differential,
             _ => throw Config(job, $"mode '{Names.Printable(job.Mode)}' is not incremental or differential"),
         };
-        return new JobSettings(job, job.Name!, layout, prefix, mode, job.MaxInc);
+        IPointCodec codec;
+        try { codec = PointCodecs.ForJob(job.Compression); }
+        catch (FormatException e) { throw Config(job, e.Message); }
+        return new JobSettings(job, job.Name!, layout, prefix, mode, job.MaxInc) { Codec = codec };
     }
 
     private static CephBackupException Config(BackupJob job, string message) =>

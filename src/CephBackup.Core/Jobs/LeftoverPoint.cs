@@ -69,6 +69,7 @@ public sealed class LeftoverPoint(ICatalog catalog, IRbd rbd, ILogger log)
             Chain = meta.Chain, Point = meta.Point, Type = p.Type, BasePoint = meta.BasePoint, Snapshot = meta.Snapshot,
             FilePath = plan.PointFile, SizeBytes = meta.SizeBytes, ImageSizeBytes = meta.ImageSizeBytes, Sha256 = sha,
             Status = PointStatus.Ok, StartedAt = meta.StartedAt, EndedAt = meta.EndedAt,
+            Format = codec.Format.ToDb(), StreamSizeBytes = meta.StreamSizeBytes, StreamSha256 = meta.StreamSha256,
         }, null);
     }
 }

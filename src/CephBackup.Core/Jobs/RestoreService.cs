@@ -34,7 +34,8 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         FileStream fs;
         try
         {
-            fs = new FileStream(f.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            // The stored file: the plain point or its .zst (size and sha256 are recorded for the stored bytes).
+            fs = new FileStream(PointCodecs.FindStored(f.Path) ?? f.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -105,9 +106,12 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
 
     private async Task ImportAsync(ImageRef target, RestoreFile f, int index, int count, IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
-        var fs = new FileStream(f.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var codec = PointCodecs.Find(f.Path) ?? throw new CephBackupException(ExitCode.VerificationFailed, $"file {f.Path} is missing");
+        var fs = new FileStream(codec.StoredPath(f.Path), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
         await using var hashing = new HashingReadStream(fs, b => progress?.Report(new(RestorePhase.Import, index, count, f.Path, b, f.SizeBytes)));
-        await rbd.ImportDiffAsync(target, hashing, ct);
+        // The stored bytes are hashed as read; rbd gets the diff stream decoded from them.
+        await using (var diff = codec.OpenDiffStream(hashing, leaveOpen: true))
+            await rbd.ImportDiffAsync(target, diff, ct);
         // The bytes rbd consumed must be exactly the ones checked before: a file replaced or rewritten
         // in between would otherwise produce a plausible but wrong disk.
         if (!hashing.ReachedEnd || hashing.BytesRead != f.SizeBytes)

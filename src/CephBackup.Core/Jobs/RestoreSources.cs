@@ -77,7 +77,7 @@ public static class RestoreSources
                 : $"folder {full} does not exist");
 
         var targetFile = Path.Combine(dir, BackupLayout.PointFileName(rp.Point));
-        if (!File.Exists(targetFile)) throw Invalid($"no restore point {rp} in {dir} (file {targetFile} does not exist)");
+        if (PointCodecs.Find(targetFile) is null) throw Invalid($"no restore point {rp} in {dir} (file {targetFile} does not exist)");
         var known = new List<BackupPoint>();
         for (var i = 0; i <= rp.Point; i++)
             if (FromSidecars(Path.Combine(dir, BackupLayout.PointFileName(i)), rp.Chain, i) is { } p) known.Add(p);
@@ -97,7 +97,7 @@ public static class RestoreSources
     /// <summary>A point from its sidecars, or null when they are absent, unreadable, disagree or describe another point.</summary>
     private static BackupPoint? FromSidecars(string file, int chain, int point)
     {
-        if (!File.Exists(file)) return null;
+        if (PointCodecs.Find(file) is null) return null;
         var meta = PointFiles.ReadSidecar(file);
         var sha = PointFiles.ReadSha(file);
         if (meta is null || sha is null) return null;

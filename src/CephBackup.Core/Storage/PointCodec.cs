@@ -3,6 +3,12 @@ namespace CephBackup.Core.Storage;
 /// <summary>How a point's diff stream is stored. Plain is the raw <c>rbd diff v1</c> stream the PHP tool wrote.</summary>
 public enum PointFormat { Plain, Zstd }
 
+public static class PointFormats
+{
+    /// <summary>The spelling in the catalog (<c>cephbackup_points.format</c>) and in the sidecar (<c>format</c>).</summary>
+    public static string ToDb(this PointFormat f) => f == PointFormat.Zstd ? "zstd" : "plain";
+}
+
 /// <summary>
 /// The one seam between point files and everything that writes or reads them (export, restore, verify,
 /// catalog import, planning's base checks, mount). Callers speak of a point by its plain path
@@ -60,10 +66,32 @@ public static class PointCodecs
 
     /// <summary>
     /// The codec of an existing point, found by which file exists (the plain name first, as the PHP tool
-    /// wrote it); null when neither does.
+    /// wrote it); null when neither does. A chain may mix both (the job's compression changed mid-chain).
     /// </summary>
     public static IPointCodec? Find(string pointFile) =>
-        File.Exists(Plain.StoredPath(pointFile)) ? Plain : null;
+        File.Exists(Plain.StoredPath(pointFile)) ? Plain
+        : File.Exists(pointFile + ZstdPointCodec.Extension) ? new ZstdPointCodec()
+        : null;
+
+    /// <summary>The stored file of an existing point (plain or <c>.zst</c>), or null when neither exists.</summary>
+    public static string? FindStored(string pointFile) => Find(pointFile)?.StoredPath(pointFile);
+
+    /// <summary>
+    /// The codec new points of a job are written with, from <c>backup_jobs.compression</c>: NULL, empty or
+    /// <c>none</c> (plain, readable by the PHP tool), <c>zstd</c> (level 3) or <c>zstd:N</c> (N = 1..19).
+    /// </summary>
+    /// <exception cref="FormatException">Any other value (a configuration error of that job).</exception>
+    public static IPointCodec ForJob(string? compression)
+    {
+        var s = compression?.Trim().ToLowerInvariant();
+        if (s is null or "" or "none") return Plain;
+        if (s == "zstd") return new ZstdPointCodec();
+        if (System.Text.RegularExpressions.Regex.Match(s, @"\Azstd:([0-9]{1,2})\z") is { Success: true } m
+            && int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) is var level
+            && level is >= ZstdPointCodec.MinLevel and <= ZstdPointCodec.MaxLevel)
+            return new ZstdPointCodec(level);
+        throw new FormatException($"compression '{CephBackup.Core.Ceph.Names.Printable(compression)}' is not none, zstd or zstd:N with N from {ZstdPointCodec.MinLevel} to {ZstdPointCodec.MaxLevel}");
+    }
 }
 
 /// <summary>The raw <c>rbd diff v1</c> stream, byte for byte: readable by the PHP tool and by <c>rbd import-diff</c>.</summary>

@@ -18,8 +18,15 @@ public sealed record PointSidecar
     public required string Snapshot { get; init; }
     public string? FromSnapshot { get; init; }
     public long ImageSizeBytes { get; init; }
+    /// <summary>Size of the stored file (<c>NNNNNN</c> or <c>NNNNNN.zst</c>).</summary>
     public long SizeBytes { get; init; }
+    /// <summary>sha256 of the stored file: what <c>NNNNNN.sha256</c> holds.</summary>
     public required string Sha256 { get; init; }
+    /// <summary>'plain' or 'zstd'; absent in sidecars written before compression existed (plain).</summary>
+    public string? Format { get; init; }
+    /// <summary>Size and sha256 of the rbd diff stream (equal to the stored ones for a plain point).</summary>
+    public long? StreamSizeBytes { get; init; }
+    public string? StreamSha256 { get; init; }
     public DateTime StartedAt { get; init; }
     public DateTime EndedAt { get; init; }
     public string ToolVersion { get; init; } = Version;
@@ -31,9 +38,11 @@ public sealed record PointSidecar
 }
 
 /// <summary>
-/// Files of one restore point: <c>NNNNNN</c> (the raw export-diff stream, as the PHP tool wrote it),
-/// <c>NNNNNN.sha256</c> (sha256sum -c format) and <c>NNNNNN.json</c>. The diff is written to
-/// <c>NNNNNN.partial</c> and renamed only when complete and fsynced, so a point file is always whole.
+/// Files of one restore point: the stored diff, <c>NNNNNN</c> (the raw export-diff stream, as the PHP tool
+/// wrote it) or <c>NNNNNN.zst</c> (compressed, see <see cref="ZstdPointCodec"/>), plus <c>NNNNNN.sha256</c>
+/// (sha256sum -c format, naming the stored file) and <c>NNNNNN.json</c>. The stored file is written to
+/// <c>&lt;stored&gt;.partial</c> and renamed only when complete and fsynced, so a point file is always whole.
+/// Callers name a point by its plain path; the codec says which file holds it.
 /// </summary>
 public static class PointFiles
 {
@@ -45,23 +54,31 @@ public static class PointFiles
     };
 
     public static string Partial(string pointFile) => pointFile + ".partial";
+    public static string Partial(string pointFile, IPointCodec codec) => codec.StoredPath(pointFile) + ".partial";
     public static string ShaFile(string pointFile) => pointFile + ".sha256";
     public static string JsonFile(string pointFile) => pointFile + ".json";
 
     /// <summary>Removes what a crashed or failed run may have left for this point.</summary>
     public static void DeleteAll(string pointFile)
     {
-        foreach (var f in new[] { Partial(pointFile), ShaFile(pointFile), JsonFile(pointFile), pointFile,
+        var zst = pointFile + ZstdPointCodec.Extension;
+        foreach (var f in new[] { Partial(pointFile), Partial(zst), ShaFile(pointFile), JsonFile(pointFile), pointFile, zst,
                      ShaFile(pointFile) + ".partial", JsonFile(pointFile) + ".partial" })
             File.Delete(f);
     }
 
     /// <summary>Writes the sidecars, then renames the finished partial into place and fsyncs the folder.</summary>
-    public static void Commit(string pointFile, PointSidecar meta)
+    /// <remarks>The sidecar's <c>format</c> says which partial to rename: <c>NNNNNN.partial</c> or <c>NNNNNN.zst.partial</c>.</remarks>
+    public static void Commit(string pointFile, PointSidecar meta) =>
+        Commit(pointFile, meta, meta.Format == PointFormat.Zstd.ToDb() ? new ZstdPointCodec() : PointCodecs.Plain);
+
+    public static void Commit(string pointFile, PointSidecar meta, IPointCodec codec)
     {
-        WriteSmallAtomic(ShaFile(pointFile), $"{meta.Sha256}  {Path.GetFileName(pointFile)}\n");
+        var stored = codec.StoredPath(pointFile);
+        // Names the stored file, so `sha256sum -c NNNNNN.sha256` checks what is on disk, compressed or not.
+        WriteSmallAtomic(ShaFile(pointFile), $"{meta.Sha256}  {Path.GetFileName(stored)}\n");
         WriteSmallAtomic(JsonFile(pointFile), JsonSerializer.Serialize(meta, Json) + "\n");
-        File.Move(Partial(pointFile), pointFile, overwrite: false);
+        File.Move(Partial(pointFile, codec), stored, overwrite: false);
         Posix.FsyncDirectory(Path.GetDirectoryName(pointFile)!);
     }
 
