@@ -19,14 +19,19 @@ public sealed record RestoreOptions
 {
     /// <summary>Keep the snapshots import-diff creates on the new image (one per imported file).</summary>
     public bool KeepSnapshots { get; init; }
-    /// <summary>Files whose checksum was verified moments ago (verify --deep): not read a second time before the import.</summary>
+    /// <summary>
+    /// Read and check every file before the image is created (two reads of each file). Default: each file is
+    /// hashed while rbd imports it, and the image is removed again if any hash or size differs.
+    /// </summary>
+    public bool VerifyFirst { get; init; }
+    /// <summary>With <see cref="VerifyFirst"/>: files verified moments ago (verify --deep), not read a second time before the import.</summary>
     public IReadOnlySet<string> AlreadyVerified { get; init; } = new HashSet<string>();
 }
 
 /// <param name="Warnings">Things that went wrong after the image was complete (e.g. a snapshot that could not be removed).</param>
 public sealed record RestoreResult(ImageRef Image, long SizeBytes, int Files, TimeSpan Elapsed, IReadOnlyList<string> Warnings);
 
-public enum RestorePhase { Verify, Import }
+public enum RestorePhase { Verify, Import, Cleanup }
 
 /// <summary>Reported as bytes flow; the caller decides how often to show it.</summary>
 /// <param name="FileIndex">0-based index into the plan's files.</param>

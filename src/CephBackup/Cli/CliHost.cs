@@ -8,6 +8,7 @@ using CephBackup.Commands.ListVerb;
 using CephBackup.Commands.Restore;
 using CephBackup.Commands.Verify;
 using CephBackup.Core;
+using CephBackup.Core.Jobs;
 using MySqlConnector;
 
 namespace CephBackup.Cli;
@@ -32,7 +33,7 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
         };
         root.Options.Add(global.Config);
-        root.Description += "\n\n" + ExitCodesHelp;
+        root.Description += "\n\n" + ExitCodes.All;
         return root;
     }
 
@@ -50,7 +51,9 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             return await parse.InvokeAsync(new InvocationConfiguration
             {
                 Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false,
-                ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+                // Longer than a restore's cleanup budget (ImageCleanup.Budget): after a signal the host must
+                // not exit while a half-made image is still being removed.
+                ProcessTerminationTimeout = ImageCleanup.Budget + TimeSpan.FromSeconds(45),
             }, ct);
         }
         catch (Exception e)
@@ -74,12 +77,8 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
     {
         CephBackupException c => (c.Code, c.Message),
         MySqlException m => (ExitCode.DatabaseError, $"catalog database: {m.Message}"),
+        CancelledException c => (ExitCode.Cancelled, c.Message),
         OperationCanceledException => (ExitCode.Cancelled, "cancelled"),
         _ => (ExitCode.InternalError, $"internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")} (stack trace in the log file)"),
     };
-
-    public const string ExitCodesHelp =
-        "Exit codes: 0 ok, 1 internal error, 2 usage, 3 some image/chain failed, 4 report not delivered, " +
-        "5 invalid input, 6 verification failed, 11 already running, 12 configuration error, 13 database error, " +
-        "14 Ceph error, 15 storage error, 130 cancelled.";
 }
