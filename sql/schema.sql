@@ -5,7 +5,7 @@
 --
 -- The six PHP tables keep their original columns, types and order (the PHP scripts still work);
 -- additions are: AUTO_INCREMENT ids (v2), backup_jobs.mode (v3), cephbackup_* tables (v4),
--- lookup indexes (v5). They carry no explicit charset, like the PHP dump: they take the database default.
+-- lookup indexes (v5), backup_jobs.max_parallel (v6). They carry no explicit charset, like the PHP dump: they take the database default.
 
 CREATE TABLE `backup_jobs` (
   `idbackup_jobs` int(11) NOT NULL AUTO_INCREMENT,
@@ -21,6 +21,7 @@ CREATE TABLE `backup_jobs` (
   `snap-prefix` varchar(10) DEFAULT NULL,
   `max-snaps` int(11) DEFAULT 5,
   `mode` varchar(16) DEFAULT NULL,          -- NULL / 'incremental' / 'differential' (v3)
+  `max_parallel` int(11) DEFAULT NULL,      -- NULL = Backup:Parallelism; lower caps this job's images at once (v6)
   PRIMARY KEY (`idbackup_jobs`)
 );
 

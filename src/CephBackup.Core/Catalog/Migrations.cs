@@ -42,6 +42,7 @@ internal static class Migrations
         new(3, "job mode", JobModeAsync),
         new(4, "cephbackup tables", CephBackupTablesAsync),
         new(5, "indexes", IndexesAsync),
+        new(6, "job max_parallel", JobMaxParallelAsync),
     ];
 
     public static int Latest => All[^1].Version;
@@ -210,5 +211,11 @@ internal static class Migrations
             if (!await c.HasIndexLeadingWithAsync(table, column))
                 await c.ExecAsync($"CREATE INDEX `{index}` ON `{table}` (`{column}`)");
         }
+    }
+
+    private static async Task JobMaxParallelAsync(MigrationContext c)
+    {
+        if (await c.ColumnExtraAsync("backup_jobs", "max_parallel") is null)
+            await c.ExecAsync("ALTER TABLE `backup_jobs` ADD COLUMN `max_parallel` int NULL DEFAULT NULL");
     }
 }

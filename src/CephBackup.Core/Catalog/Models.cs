@@ -17,6 +17,8 @@ public sealed record BackupJob
     public int? MaxSnaps { get; init; }
     /// <summary>NULL or 'incremental' (default) or 'differential'.</summary>
     public string? Mode { get; init; }
+    /// <summary>NULL = <c>Backup:Parallelism</c>; a lower value caps how many of this job's images are exported at once.</summary>
+    public int? MaxParallel { get; init; }
 }
 
 /// <summary>A <c>backup_vms</c> row joined with its <c>vms</c> row: one disk image of a VM in a job.</summary>

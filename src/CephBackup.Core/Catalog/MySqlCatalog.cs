@@ -24,7 +24,7 @@ public sealed partial class MySqlCatalog : ICatalog, IAsyncDisposable
         idbackup_jobs AS Id, name AS Name, COALESCE(max_inc, 0) AS MaxInc, COALESCE(enabled, 0) AS Enabled,
         lastrun AS LastRun, lastcompletion AS LastCompletion, path AS Path, COALESCE(checkmount, 0) AS CheckMount,
         retention AS Retention, mountpoint AS MountPoint, `snap-prefix` AS SnapPrefix, `max-snaps` AS MaxSnaps,
-        `mode` AS Mode
+        `mode` AS Mode, max_parallel AS MaxParallel
         """;
 
     // Links whose job id is NULL belong to no job; they would surface as a phantom job 0.

@@ -11,4 +11,6 @@ public sealed record CephOptions
     public string RbdPath { get; init; } = "rbd";
     /// <summary>Per-operation timeout handed to librados; without it the rbd CLI waits forever on a dead cluster.</summary>
     public int TimeoutSeconds { get; init; } = 60;
+    /// <summary>rbd's <c>--rbd-concurrent-management-ops</c> (objects in flight per export/import); null = rbd's default.</summary>
+    public int? ConcurrentOps { get; init; }
 }

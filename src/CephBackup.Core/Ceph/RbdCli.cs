@@ -113,6 +113,8 @@ public sealed class RbdCli(IProcessRunner runner, CephOptions options) : IRbd
         var seconds = options.TimeoutSeconds.ToString(CultureInfo.InvariantCulture);
         // Without these librados waits forever for a dead OSD and 300 s for a dead mon (test-services.md "Hangs").
         args.AddRange(["--rados-osd-op-timeout", seconds, "--client-mount-timeout", seconds]);
+        if (options.ConcurrentOps is { } ops)
+            args.AddRange(["--rbd-concurrent-management-ops", ops.ToString(CultureInfo.InvariantCulture)]);
         return args;
     }
 

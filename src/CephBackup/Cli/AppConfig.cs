@@ -1,11 +1,15 @@
 using CephBackup.Core;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Jobs;
 using CephBackup.Core.Reporting;
 using Microsoft.Extensions.Configuration;
 
 namespace CephBackup.Cli;
 
-public sealed record AppConfig(string ConnectionString, CephOptions Ceph, MailOptions Mail, IConfiguration Raw);
+public sealed record AppConfig(string ConnectionString, CephOptions Ceph, MailOptions Mail, IConfiguration Raw)
+{
+    public BackupOptions Backup { get; init; } = new();
+}
 
 /// <summary>
 /// Loads and validates the JSON config (+ CEPHBACKUP_Section__Key environment overrides) before anything
@@ -18,7 +22,8 @@ public static class AppConfigLoader
     private static readonly Dictionary<string, string[]> Known = new(StringComparer.OrdinalIgnoreCase)
     {
         ["Database"] = ["ConnectionString"],
-        ["Ceph"] = ["Pool", "ConfFile", "ClientId", "Keyring", "RbdPath", "TimeoutSeconds"],
+        ["Ceph"] = ["Pool", "ConfFile", "ClientId", "Keyring", "RbdPath", "TimeoutSeconds", "ConcurrentOps"],
+        ["Backup"] = ["Parallelism"],
         ["Mail"] = ["Enabled", "Host", "Port", "Security", "User", "Password", "From", "To"],
     };
 
@@ -57,6 +62,7 @@ public static class AppConfigLoader
             Keyring = Str(cfg, "Ceph:Keyring"),
             RbdPath = Str(cfg, "Ceph:RbdPath") ?? "rbd",
             TimeoutSeconds = Int(cfg, "Ceph:TimeoutSeconds", 60, 1, 86400),
+            ConcurrentOps = Str(cfg, "Ceph:ConcurrentOps") is null ? null : Int(cfg, "Ceph:ConcurrentOps", 10, 1, 1024),
         };
         if (!Names.IsValid(ceph.Pool)) throw Error($"Ceph:Pool '{Names.Printable(ceph.Pool)}' is not a valid pool name");
         if (ceph.ConfFile is not null && !File.Exists(ceph.ConfFile)) throw Error($"Ceph:ConfFile {ceph.ConfFile} does not exist");
@@ -80,7 +86,8 @@ public static class AppConfigLoader
             if (mail.From is null) throw Error("Mail:From is required when Mail:Enabled is true");
             if (mail.To.Count == 0) throw Error("Mail:To needs at least one address when Mail:Enabled is true");
         }
-        return new AppConfig(cs, ceph, mail, cfg);
+        var backup = new BackupOptions { Parallelism = Int(cfg, "Backup:Parallelism", 2, 1, 64) };
+        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup };
     }
 
     /// <summary>
@@ -96,7 +103,7 @@ public static class AppConfigLoader
             if (!Known.TryGetValue(parts[0], out var keys))
             {
                 if (fromEnvironment) continue;
-                throw Error($"unknown configuration section '{parts[0]}' (known: Database, Ceph, Mail, Serilog)");
+                throw Error($"unknown configuration section '{parts[0]}' (known: {string.Join(", ", Known.Keys)}, Serilog)");
             }
             if (parts.Length > 1 && !keys.Contains(parts[1], StringComparer.OrdinalIgnoreCase))
                 throw Error($"unknown configuration key '{parts[0]}:{parts[1]}' (known: {string.Join(", ", keys)})");
