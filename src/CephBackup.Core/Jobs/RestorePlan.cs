@@ -31,7 +31,7 @@ public sealed record RestoreOptions
 /// <param name="Warnings">Things that went wrong after the image was complete (e.g. a snapshot that could not be removed).</param>
 public sealed record RestoreResult(ImageRef Image, long SizeBytes, int Files, TimeSpan Elapsed, IReadOnlyList<string> Warnings);
 
-public enum RestorePhase { Verify, Import, Cleanup }
+public enum RestorePhase { Verify, Import }
 
 /// <summary>Reported as bytes flow; the caller decides how often to show it.</summary>
 /// <param name="FileIndex">0-based index into the plan's files.</param>

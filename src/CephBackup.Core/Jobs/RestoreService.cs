@@ -113,7 +113,7 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         }
         catch (Exception e) when (e is CephBackupException or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
-            await FailAsync(plan, step, e, progress, started);
+            await FailAsync(plan, step, e, started);
             throw;
         }
 
@@ -144,10 +144,9 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
     /// Removes the half-made image and rethrows <paramref name="e"/> with the outcome in its message; a cleanup
     /// that could not finish replaces the error by <see cref="ExitCode.CleanupIncomplete"/>.
     /// </summary>
-    private async Task FailAsync(RestorePlan plan, string step, Exception e, IProgress<RestoreProgress>? progress, long started)
+    private async Task FailAsync(RestorePlan plan, string step, Exception e, long started)
     {
         var cancelled = e is OperationCanceledException;
-        progress?.Report(new(RestorePhase.Cleanup, 0, 1, plan.Target.ToString(), 0, 0));
         log.Information("Restore of {RestorePoint} into {Target} {Outcome} at {Step}: removing the partial image",
             plan.RestorePoint, plan.Target, cancelled ? "cancelled" : "failed", step);
         var cleanup = await _cleanup.RemoveAsync(plan.Target, "partial image");

@@ -95,7 +95,8 @@ public static class RestoreSources
         try { sequence = BackupPlanner.RestoreSequence(known, target); }
         catch (CephBackupException e)
         {
-            throw Invalid($"{e.Message.Replace("not in the catalog", "missing or has no usable sidecars", StringComparison.Ordinal)} (folder {dir})");
+            throw new CephBackupException(ExitCode.VerificationFailed,
+                $"{e.Message.Replace("not in the catalog", "missing or has no usable sidecars", StringComparison.Ordinal)} (folder {dir})");
         }
         var files = sequence.Select(p => new RestoreFile(p.RestorePoint, p.Type, p.FilePath, p.SizeBytes, p.Sha256, p.Snapshot)).ToList();
         return new RestorePlan($"folder {dir}", rp.ToString(), new ImageRef(pool, newName), SizeOr(target.ImageSizeBytes, target.FilePath), files);

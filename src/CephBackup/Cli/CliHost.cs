@@ -6,6 +6,7 @@ using CephBackup.Commands.Retention;
 using CephBackup.Commands.TrimSnap;
 using CephBackup.Commands.ListVerb;
 using CephBackup.Commands.Restore;
+using CephBackup.Commands.RestoreVm;
 using CephBackup.Commands.Verify;
 using CephBackup.Core;
 using CephBackup.Core.Jobs;
@@ -30,6 +31,7 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             ListCommand.Create(global, async (a, ct) => await ListRunner.RunAsync(a, App(a.ConfigPath, machineOutput: true), stdout, ct)),
             CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
+            RestoreVmCommand.Create(global, async (a, ct) => await RestoreVmRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
         };
         root.Options.Add(global.Config);

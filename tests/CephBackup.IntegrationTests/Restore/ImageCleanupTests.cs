@@ -32,7 +32,7 @@ public class ImageCleanupTests : RestoreBed
         took.Stop();
         Assert.True(r.Removed, r.Message);
         Assert.False(await ExistsAsync(Spec(name)));
-        Assert.Contains("Broke lock auto", Bed.LogText.ToString());
+        Assert.Contains("Broke lock \"auto", Bed.LogText.ToString());
         // Not a performance assertion: without breaking the lock, rbd rm waits for the ~30 s watch timeout.
         Assert.True(took.Elapsed < TimeSpan.FromSeconds(20), $"took {took.Elapsed}");
     }

@@ -100,7 +100,7 @@ public class RestoreFailureTests : RestoreBed
         File.Delete(PointFiles.JsonFile(points[1].FilePath));
         var refused = NewName();
         var noSidecar = await offline.RunAsync("restore", "--from-dir", chainDir, "000001-000002", refused);
-        Assert.Equal((int)ExitCode.InvalidInput, noSidecar.ExitCode);
+        Assert.Equal((int)ExitCode.VerificationFailed, noSidecar.ExitCode);
         Assert.Contains("needs 000001-000001, which is missing or has no usable sidecars", noSidecar.Stderr);
         Assert.False(await ExistsAsync(Spec(refused)));
 

@@ -82,3 +82,27 @@ public class RestoreSignalTests : RestoreBed
         Assert.Contains("was removed", r.Stderr);
     }
 }
+
+public class RestoreVmSignalTests : RestoreBed
+{
+    [Fact]
+    public async Task Ctrl_c_during_a_vm_restore_leaves_none_of_its_disks()
+    {
+        var id = await Bed.AddJobAsync("SVM", maxInc: 5);
+        var a = await BigBackedUpImageAsync("SVM", dataMiB: 256, vm: "vm-S", jobId: id);
+        var b = await BigBackedUpImageAsync("SVM", dataMiB: 256, vm: "vm-S", jobId: id);
+        Assert.Equal(ExitCode.Ok, (await Bed.ExecAsync("SVM")).ExitCode);
+        var suffix = "-r" + TestEnv.Unique();
+        Bed.Images.Add(a + suffix);
+        Bed.Images.Add(b + suffix);
+        using var child = CliChild.Start(ConfigPath, "restore-vm", "SVM", "vm-S", "000001-000000", "--suffix", suffix);
+        Assert.True(await child.WaitForChildAsync(argv => argv.Contains("import-diff") && argv.Any(x => x.EndsWith(suffix, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60)), "the import was not seen");
+        child.Signal(CliChild.SigInt, group: true);
+        var r = await child.WaitAsync(TimeSpan.FromSeconds(150));
+
+        Assert.True(r.ExitCode == (int)ExitCode.Cancelled, $"exit {r.ExitCode}: {r.Stderr}");
+        Assert.False(await ExistsAsync(Spec(a + suffix)));
+        Assert.False(await ExistsAsync(Spec(b + suffix)));
+    }
+}
