@@ -13,8 +13,10 @@ public class RestoreSignalTests : RestoreBed
     // Well below the 30 s a killed import's lock would hold a cleanup that does not break it.
     private static readonly TimeSpan Exit = TimeSpan.FromSeconds(150);
 
-    private static Func<string[], bool> Rbd(string verb, string image) =>
-        argv => argv.Length > 0 && Path.GetFileName(argv[0]) == "rbd" && argv.Contains(verb) && argv.Any(a => a.EndsWith("/" + image, StringComparison.Ordinal));
+    private static Func<string[], bool> Rbd(string verb, string image) => Rbd([verb], image);
+
+    private static Func<string[], bool> Rbd(string[] verbs, string image) =>
+        argv => argv.Length > 0 && Path.GetFileName(argv[0]) == "rbd" && verbs.Any(argv.Contains) && argv.Any(a => a.EndsWith("/" + image, StringComparison.Ordinal));
 
     [Theory]
     [InlineData(CliChild.SigInt, true)]
@@ -41,8 +43,8 @@ public class RestoreSignalTests : RestoreBed
         using var child = CliChild.Start(ConfigPath, "restore", "SC", img, "000001-000000", name);
         Assert.True(await child.WaitForChildAsync(Rbd("import-diff", name), Phase), "the import was not seen");
         child.Signal(CliChild.SigInt, group: true);
-        // The cleanup's first rbd call; the second Ctrl-C kills it too (same process group).
-        Assert.True(await child.WaitForChildAsync(Rbd("lock", name), Phase), "the cleanup was not seen");
+        // Any rbd call of the cleanup (lock ls / lock rm / snap purge / rm); the second Ctrl-C reaches it too (same process group).
+        Assert.True(await child.WaitForChildAsync(Rbd(["lock", "purge", "rm"], name), Phase), "the cleanup was not seen");
         child.Signal(CliChild.SigInt, group: true);
         var r = await child.WaitAsync(Exit);
 
