@@ -9,6 +9,7 @@ public static class ListRunner
 {
     public static async Task<int> RunAsync(ListArgs args, AppServices app, TextWriter stdout, CancellationToken ct)
     {
+        await app.RequireMigratedAsync(ct);
         var service = new ListService(app.Catalog, app.Rbd, app.Config.Ceph);
         var points = await service.ListAsync(new ListRequest { Vm = args.Vm, Job = args.Job, Image = args.Image }, ct);
         var snapshots = await service.SnapshotsAsync(points, ct);
