@@ -104,6 +104,43 @@ if [ "${BENCH_PARTS:-main}" = zstd ]; then source "$ROOT/scripts/bench-zstd.sh";
 
 declare -A R
 job=0
+# --- restore of a chain (issue #11): raw `rbd create` + `rbd import-diff FILE` of a full and 3 incrementals,
+# in order, against `cephbackup restore` of the last point (which hashes each file while rbd imports it).
+# Its own section so other parts of the bench can change independently. BENCH_CHAIN_MIB=0 skips it;
+# BENCH_ONLY=restore-chain runs only this section.
+restore_chain() {
+  local S=${BENCH_CHAIN_MIB:-1024} img=bench-chain j=$((++job)) r s files
+  [ "$S" -gt 0 ] || return 0
+  log "== restore of a chain: ${S} MiB full + 3 incrementals"
+  "${RBD[@]}" create --size "${S}M" "$POOL/$img"
+  fill "$img" "$S" 100
+  SQL "INSERT INTO backup_jobs (idbackup_jobs,name,max_inc,enabled,path,retention,\`snap-prefix\`,\`max-snaps\`) VALUES ($j,'BC',1000,0,'$WORK/backup',100,'BC',100);
+       INSERT INTO vms (idvms,vm,image) VALUES ($j,'benchchain','$img'); INSERT INTO backup_vms (idbackup_jobs,idvms,id) VALUES ($j,$j,$j);"
+  "$CB" exec --job BC >/dev/null 2>&1
+  for r in 1 2 3; do fill "$img" "$S" 5; "$CB" exec --job BC >/dev/null 2>&1; done
+  files=$(ls "$WORK"/backup/BC/benchchain/$img/000001/?????? | sort)
+  R[chain,bytes]=$(cat $files | wc -c)
+  for r in $(seq 1 "$REPS"); do
+    log "restore of a chain rep $r/$REPS"
+    drop; s=$(now); "${RBD[@]}" create --size "${S}M" "$POOL/bench-cr"
+    for f in $files; do "${RBD[@]}" import-diff --no-progress "$f" "$POOL/bench-cr"; done; R[chain,raw]+=" $(since "$s")"
+    "${RBD[@]}" snap purge --no-progress "$POOL/bench-cr"; "${RBD[@]}" rm --no-progress "$POOL/bench-cr" >/dev/null
+    drop; tool restore BC "$img" 000001-000003 bench-ct; R[chain,tool]+=" $T"; R[chain,rss]+=" $RSS"
+    "${RBD[@]}" snap purge --no-progress "$POOL/bench-ct"; "${RBD[@]}" rm --no-progress "$POOL/bench-ct" >/dev/null
+    drop; tool restore BC "$img" 000001-000003 bench-cv --verify-first; R[chain,toolvf]+=" $T"
+    "${RBD[@]}" snap purge --no-progress "$POOL/bench-cv"; "${RBD[@]}" rm --no-progress "$POOL/bench-cv" >/dev/null
+  done
+}
+restore_chain_report() {
+  [ -n "${R[chain,raw]:-}" ] || return 0
+  local rr tr tv; rr=$(median <<<"${R[chain,raw]}"); tr=$(median <<<"${R[chain,tool]}"); tv=$(median <<<"${R[chain,toolvf]}")
+  echo
+  echo "Restore of a ${BENCH_CHAIN_MIB:-1024} MiB full + 3 incrementals (${R[chain,bytes]} bytes of files), medians of $REPS:"
+  echo "raw \`rbd create\` + \`rbd import-diff FILE\` x4 $rr s; \`cephbackup restore\` $tr s (tool/raw $(ratio "$tr" "$rr"), target ≤ 1.03);"
+  echo "\`restore --verify-first\` $tv s (tool/raw $(ratio "$tv" "$rr")); peak RSS $(( $(median <<<"${R[chain,rss]}") / 1024 )) MiB."
+}
+# --- end of the restore-of-a-chain section
+if [ "${BENCH_ONLY:-}" = restore-chain ]; then SIZES=""; fi
 for S in $SIZES; do
   avail=$(ceph -c "$CEPH_CONF" df -f json | python3 -c 'import json,sys; print(json.load(sys.stdin)["stats"]["total_avail_bytes"]>>20)')
   if [ "$avail" -lt $((S * 23 / 10)) ]; then
@@ -153,6 +190,7 @@ for S in $SIZES; do
   R[$S,used]=$used; R[$S,rawbytes]=$rawbytes
 done
 
+restore_chain
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
 mibs() { awk -v m="$1" -v s="$2" 'BEGIN{ if (s>0) printf "%.0f", m/s; else print "n/a" }'; }
 {
@@ -179,6 +217,7 @@ mibs() { awk -v m="$1" -v s="$2" 'BEGIN{ if (s>0) printf "%.0f", m/s; else print
   echo "Raw runs (seconds, in order):"
   echo
   for k in $(printf '%s\n' "${!R[@]}" | sort); do echo "- \`$k\`:${R[$k]}"; done
+  restore_chain_report
 } | tee "$OUT.new"
 # Hand-written analysis below the marker survives a re-run.
 if [ -f "$OUT" ] && grep -q '^<!-- notes -->' "$OUT"; then { echo; sed -n '/^<!-- notes -->/,$p' "$OUT"; } >>"$OUT.new"; fi

@@ -26,6 +26,11 @@ public enum ExitCode
     CephError = 14,
     /// <summary>Backup storage problem: target not mounted, not writable.</summary>
     StorageError = 15,
+    /// <summary>
+    /// A restore (or a deep verify) was cancelled or failed and an image it made could not be removed: the
+    /// message names what is left and the command that removes it.
+    /// </summary>
+    CleanupIncomplete = 16,
     Cancelled = 130,
 }
 

@@ -4,6 +4,9 @@ public sealed record RbdImageInfo(string Name, long SizeBytes, IReadOnlyList<str
 
 public sealed record RbdSnapshot(long Id, string Name, long SizeBytes, bool Protected, DateTimeOffset? Timestamp);
 
+/// <summary>One entry of <c>rbd lock ls</c>: the exclusive lock of a client has the id <c>auto &lt;cookie&gt;</c>.</summary>
+public sealed record RbdLock(string Id, string Locker, string Address);
+
 /// <summary>The rbd operations the suite needs. Every call runs the rbd CLI with an argv list, never a shell.</summary>
 public interface IRbd
 {
@@ -14,6 +17,14 @@ public interface IRbd
     /// <summary>Removes an image; its snapshots are purged first.</summary>
     Task RemoveAsync(ImageRef image, CancellationToken ct);
     Task<IReadOnlyList<string>> ListImagesAsync(string pool, CancellationToken ct);
+
+    /// <summary>The locks on an image (<c>rbd lock ls</c>), the exclusive lock of a live or dead client included.</summary>
+    Task<IReadOnlyList<RbdLock>> LockListAsync(ImageRef image, CancellationToken ct);
+    /// <summary>
+    /// Breaks a lock (<c>rbd lock rm</c>); librbd blocklists the locker so a dead client's lock is gone at once
+    /// instead of after the ~30 s watch timeout. Only for images this process made: it also stops a live client.
+    /// </summary>
+    Task LockRemoveAsync(ImageRef image, RbdLock rbdLock, CancellationToken ct);
 
     Task SnapCreateAsync(ImageRef image, string snapshot, CancellationToken ct);
     /// <summary>Snapshots in creation order (snapshot id).</summary>

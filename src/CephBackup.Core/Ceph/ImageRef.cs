@@ -31,7 +31,7 @@ public sealed record ImageRef(string Pool, string Name)
 /// </summary>
 public static partial class Names
 {
-    [GeneratedRegex("^[A-Za-z0-9_+:][A-Za-z0-9._+:-]{0,127}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_+:][A-Za-z0-9._+:-]{0,127}\z")]
     private static partial Regex Valid();
 
     public static bool IsValid(string? value) => value is not null && Valid().IsMatch(value) && value != "." && value != "..";

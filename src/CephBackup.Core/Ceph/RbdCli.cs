@@ -45,6 +45,22 @@ public sealed class RbdCli(IProcessRunner runner, CephOptions options) : IRbd
         return RbdJson.ParseImageList(result.Stdout);
     }
 
+    public async Task<IReadOnlyList<RbdLock>> LockListAsync(ImageRef image, CancellationToken ct)
+    {
+        var result = await RunAsync("lock ls", ["lock", "ls", "--format", "json", Spec(image)], ct);
+        return RbdJson.ParseLocks(result.Stdout);
+    }
+
+    public async Task LockRemoveAsync(ImageRef image, RbdLock rbdLock, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rbdLock);
+        // Both come from rbd's own output, but they still become argv: a leading '-' would be read as an option.
+        if (rbdLock.Id.StartsWith('-') || rbdLock.Locker.StartsWith('-') || rbdLock.Id.Length == 0 || rbdLock.Locker.Length == 0)
+            throw new RbdException("lock rm", 22, $"refusing lock id '{Names.Printable(rbdLock.Id)}' / locker '{Names.Printable(rbdLock.Locker)}'");
+        // Exit 2: the lock (or the image) is already gone.
+        await RunAsync("lock rm", ["lock", "rm", Spec(image), rbdLock.Id, rbdLock.Locker], ct, allowExit: NotFound);
+    }
+
     public async Task SnapCreateAsync(ImageRef image, string snapshot, CancellationToken ct) =>
         await RunAsync("snap create", ["snap", "create", "--no-progress", SnapSpec(image, snapshot)], ct);
 

@@ -30,6 +30,14 @@ internal static class RbdJson
             .ToList();
     });
 
+    public static IReadOnlyList<RbdLock> ParseLocks(string json) => Parse(json, "lock ls", root =>
+    {
+        if (root.ValueKind != JsonValueKind.Array) throw Unexpected("lock ls", "not a JSON array");
+        return (IReadOnlyList<RbdLock>)root.EnumerateArray()
+            .Select(l => new RbdLock(String(l, "id", "lock ls"), String(l, "locker", "lock ls"), String(l, "address", "lock ls")))
+            .ToList();
+    });
+
     public static IReadOnlyList<RbdSnapshot> ParseSnapshots(string json) => Parse(json, "snap ls", root =>
     {
         if (root.ValueKind != JsonValueKind.Array) throw Unexpected("snap ls", "not a JSON array");

@@ -5,7 +5,8 @@ namespace CephBackup.Core.Jobs;
 
 public sealed record ListRequest
 {
-    public required string Vm { get; init; }
+    /// <summary>Null: every VM (of <see cref="Job"/> when given).</summary>
+    public string? Vm { get; init; }
     /// <summary>Only points of this job (by name).</summary>
     public string? Job { get; init; }
     /// <summary>Only points of this image (the <c>vms.image</c> value).</summary>
@@ -17,12 +18,13 @@ public sealed record ListRequest
 /// records a point after its file is complete and checked, so failed and partial files never appear; the
 /// folders are not scanned (PHP-era files become visible through <c>catalog import</c>).
 /// </summary>
-public sealed class ListService(ICatalog catalog)
+public sealed class ListService(ICatalog catalog, IRbd? rbd = null, CephOptions? ceph = null)
 {
     /// <returns>Restorable points sorted by image, then time; empty when the VM has none (yet).</returns>
     /// <exception cref="CephBackupException">InvalidInput: unknown VM, or a filter naming a job or image the VM does not have.</exception>
     public async Task<IReadOnlyList<BackupPoint>> ListAsync(ListRequest req, CancellationToken ct)
     {
+        if (req.Vm is null) return Sorted(await AllVmsAsync(req, ct));
         var links = await catalog.GetImagesOfVmAsync(req.Vm, ct);
         // A chain belongs to (job, image): after a VM rename the image's earlier points, recorded under the old
         // name, are listed with the VM that has the image now.
@@ -52,11 +54,46 @@ public sealed class ListService(ICatalog catalog)
                 throw new CephBackupException(ExitCode.InvalidInput, $"VM '{Names.Printable(req.Vm)}' has no image '{Names.Printable(req.Image)}'");
             points = points.Where(p => p.Image == req.Image).ToList();
         }
-        return points
-            .OrderBy(p => p.Image, StringComparer.Ordinal)
+        return Sorted(points);
+    }
+
+    private async Task<List<BackupPoint>> AllVmsAsync(ListRequest req, CancellationToken ct)
+    {
+        int? jobId = null;
+        if (req.Job is not null)
+            jobId = (await catalog.GetJobByNameAsync(req.Job, ct))?.Id
+                ?? throw new CephBackupException(ExitCode.InvalidInput, $"unknown job '{Names.Printable(req.Job)}'");
+        var points = (await catalog.GetPointsAsync(jobId, null, req.Image, ct)).Where(p => p.Status != PointStatus.Deleting).ToList();
+        if (req.Image is not null && points.Count == 0)
+            throw new CephBackupException(ExitCode.InvalidInput, $"no restore points of image '{Names.Printable(req.Image)}'{(req.Job is null ? "" : $" in job {req.Job}")}");
+        return points;
+    }
+
+    /// <summary>
+    /// Whether each point's source snapshot still exists on Ceph (one <c>rbd snap ls</c> per image); null for the
+    /// points of an image Ceph could not be asked about (the catalog listing itself never depends on Ceph).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, bool?>> SnapshotsAsync(IReadOnlyList<BackupPoint> points, CancellationToken ct)
+    {
+        var result = new Dictionary<long, bool?>();
+        if (rbd is null || ceph is null) return result;
+        foreach (var image in points.GroupBy(p => p.Image))
+        {
+            HashSet<string>? names;
+            try { names = (await rbd.SnapListAsync(ImageRef.Parse(image.Key, ceph.Pool), ct)).Select(s => s.Name).ToHashSet(); }
+            catch (RbdException e) when (e.IsNotFound) { names = []; }
+            catch (CephBackupException) { names = null; }
+            foreach (var p in image) result[p.Id] = names?.Contains(p.Snapshot);
+        }
+        return result;
+    }
+
+    private static List<BackupPoint> Sorted(IEnumerable<BackupPoint> points) =>
+        points
+            .OrderBy(p => p.Vm, StringComparer.Ordinal)
+            .ThenBy(p => p.Image, StringComparer.Ordinal)
             .ThenBy(p => p.StartedAt)
             .ThenBy(p => p.JobName, StringComparer.Ordinal)
             .ThenBy(p => p.Chain).ThenBy(p => p.Point)
             .ToList();
-    }
 }

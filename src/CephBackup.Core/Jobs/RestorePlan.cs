@@ -19,7 +19,12 @@ public sealed record RestoreOptions
 {
     /// <summary>Keep the snapshots import-diff creates on the new image (one per imported file).</summary>
     public bool KeepSnapshots { get; init; }
-    /// <summary>Files whose checksum was verified moments ago (verify --deep): not read a second time before the import.</summary>
+    /// <summary>
+    /// Read and check every file before the image is created (two reads of each file). Default: each file is
+    /// hashed while rbd imports it, and the image is removed again if any hash or size differs.
+    /// </summary>
+    public bool VerifyFirst { get; init; }
+    /// <summary>With <see cref="VerifyFirst"/>: files verified moments ago (verify --deep), not read a second time before the import.</summary>
     public IReadOnlySet<string> AlreadyVerified { get; init; } = new HashSet<string>();
 }
 

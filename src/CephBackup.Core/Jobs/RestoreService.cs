@@ -5,15 +5,33 @@ using Serilog;
 namespace CephBackup.Core.Jobs;
 
 /// <summary>
-/// The restore engine (restore, restore --from-dir, verify --deep): checks every file against its
-/// recorded checksum before anything is created, imports them in order while hashing the bytes rbd
-/// reads, and removes the new image again on any failure, so a restore either yields the exact disk
-/// or no image at all.
+/// The restore engine (restore, restore --from-dir, restore-vm, verify --deep). The target is checked first
+/// (pool exists, name free), then each file is read once: its stored bytes are hashed while rbd imports them,
+/// and the new image is removed again if any size or hash differs, so a restore never leaves an image built
+/// from a corrupt file and never reports success on one. <see cref="RestoreOptions.VerifyFirst"/> keeps the
+/// older order (check everything, then create).
 /// </summary>
 public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
 {
     private const int RbdExists = 17;
-    private static readonly TimeSpan CleanupTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan SnapshotCleanupTimeout = TimeSpan.FromMinutes(1);
+    private readonly ImageCleanup _cleanup = new(rbd, time, log);
+
+    /// <summary>
+    /// What a real run checks on Ceph before anything else: the pool exists and the new name is free.
+    /// One <c>rbd ls</c> answers both (a missing pool is rbd exit 2).
+    /// </summary>
+    public async Task CheckTargetAsync(ImageRef target, CancellationToken ct)
+    {
+        IReadOnlyList<string> images;
+        try { images = await rbd.ListImagesAsync(target.Pool, ct); }
+        catch (RbdException e) when (e.IsNotFound)
+        {
+            throw new CephBackupException(ExitCode.InvalidInput, $"pool '{target.Pool}' does not exist (rbd: {e.Message}); nothing was created");
+        }
+        if (images.Contains(target.Name, StringComparer.Ordinal))
+            throw new CephBackupException(ExitCode.InvalidInput, $"image {target} already exists: restore never overwrites, choose another name");
+    }
 
     /// <summary>Checks every file of the plan (all of them, not stopping at the first problem).</summary>
     public async Task<IReadOnlyList<FileCheck>> CheckFilesAsync(RestorePlan plan, IProgress<RestoreProgress>? progress, CancellationToken ct)
@@ -28,54 +46,64 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         return checks;
     }
 
-    /// <summary>Existence, size, then sha256 (when one is recorded) of one file.</summary>
+    /// <summary>Existence, size, then sha256 (when one is recorded) of the stored bytes of one point.</summary>
     public static async Task<FileCheck> CheckFileAsync(RestoreFile f, Action<long>? onBytes, CancellationToken ct)
     {
-        FileStream fs;
+        if (Stat(f) is { } problem) return new FileCheck(f, false, problem);
+        if (f.Sha256 is null) return new FileCheck(f, false, null);
+        var stored = PointCodecs.Find(f.Path)!.StoredPath(f.Path);
         try
         {
-            // The stored file: the plain point or its .zst (size and sha256 are recorded for the stored bytes).
-            fs = new FileStream(PointCodecs.FindStored(f.Path) ?? f.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return new FileCheck(f, false, $"file {f.Path} is missing");
+            await using var hashing = new HashingReadStream(OpenRead(stored), onBytes);
+            await hashing.CopyToAsync(Stream.Null, 1 << 20, ct);
+            var sha = hashing.CurrentSha256();
+            return sha == f.Sha256
+                ? new FileCheck(f, true, null)
+                : new FileCheck(f, false, $"file {stored} does not match its recorded sha256 (recorded {f.Sha256}, now {sha})");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new FileCheck(f, false, $"file {f.Path} cannot be opened: {e.Message}");
+            return new FileCheck(f, false, $"file {stored} cannot be read: {e.Message}");
         }
-        await using var hashing = new HashingReadStream(fs, onBytes);
-        if (fs.Length != f.SizeBytes)
-            return new FileCheck(f, false, $"file {f.Path} has {fs.Length} bytes, recorded {f.SizeBytes}");
-        if (f.Sha256 is null) return new FileCheck(f, false, null);
-        try { await hashing.CopyToAsync(Stream.Null, 1 << 20, ct); }
-        catch (IOException e) { return new FileCheck(f, false, $"file {f.Path} cannot be read: {e.Message}"); }
-        var sha = hashing.CurrentSha256();
-        return sha == f.Sha256
-            ? new FileCheck(f, true, null)
-            : new FileCheck(f, false, $"file {f.Path} does not match its recorded sha256 (recorded {f.Sha256}, now {sha})");
     }
 
-    /// <summary>Creates <see cref="RestorePlan.Target"/> from the plan's files. Refuses an existing target.</summary>
+    /// <summary>Existence and size of the stored file, without reading it; null when both are as recorded.</summary>
+    public static string? Stat(RestoreFile f)
+    {
+        if (PointCodecs.Find(f.Path) is not { } codec) return $"file {f.Path} is missing";
+        var stored = codec.StoredPath(f.Path);
+        try
+        {
+            var length = new FileInfo(stored).Length;
+            return length == f.SizeBytes ? null : $"file {stored} has {length} bytes, recorded {f.SizeBytes}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"file {stored} cannot be opened: {e.Message}";
+        }
+    }
+
+    /// <summary>Creates <see cref="RestorePlan.Target"/> from the plan's files. Refuses an existing target or a missing pool.</summary>
+    /// <exception cref="CephBackupException">With <see cref="ExitCode.CleanupIncomplete"/> when the half-made image could not be removed.</exception>
     public async Task<RestoreResult> RestoreAsync(RestorePlan plan, RestoreOptions options, IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
         var started = time.GetTimestamp();
         var target = plan.Target;
-        if (await rbd.ExistsAsync(target, ct))
-            throw new CephBackupException(ExitCode.InvalidInput, $"image {target} already exists: restore never overwrites, choose another name");
+        await CheckTargetAsync(target, ct);
+        await CheckBeforeCreateAsync(plan, options, progress, ct);
 
-        var toCheck = plan with { Files = plan.Files.Where(f => !options.AlreadyVerified.Contains(f.Path)).ToList() };
-        var bad = (await CheckFilesAsync(toCheck, progress, ct)).FirstOrDefault(c => c.Problem is not null);
-        if (bad is not null)
-            throw new CephBackupException(ExitCode.VerificationFailed, $"restore point {plan.RestorePoint} cannot be restored: {bad.Problem}; nothing was created");
-
-        log.Debug("Restoring {Source} {RestorePoint} into {Target} ({Files} files, {Bytes} bytes)",
+        log.Information("Restoring {Source} {RestorePoint} into {Target} ({Files} files, {Bytes} bytes)",
             plan.Source, plan.RestorePoint, target, plan.Files.Count, plan.TotalBytes);
+        try { await rbd.CreateAsync(target, plan.ImageSizeBytes, ct); }
+        catch (RbdException e) when (e.RbdExitCode == RbdExists)
+        {
+            // Someone else created it after our check: it is theirs, so it must not be removed.
+            throw new CephBackupException(ExitCode.InvalidInput, $"image {target} already exists: restore never overwrites, choose another name", e);
+        }
+
         var step = "create";
         try
         {
-            await rbd.CreateAsync(target, plan.ImageSizeBytes, ct);
             for (var i = 0; i < plan.Files.Count; i++)
             {
                 var f = plan.Files[i];
@@ -83,49 +111,93 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
                 await ImportAsync(target, f, i, plan.Files.Count, progress, ct);
             }
         }
-        catch (RbdException e) when (step == "create" && e.RbdExitCode == RbdExists)
-        {
-            // Someone else created it after our check: it is theirs, so it must not be removed.
-            throw new CephBackupException(ExitCode.InvalidInput, $"image {target} already exists: restore never overwrites, choose another name", e);
-        }
         catch (Exception e) when (e is CephBackupException or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
-            var cleanup = await RemoveAsync(target);
-            log.Error("Restore of {RestorePoint} into {Target} failed at {Step}: {Error}; {Cleanup}", plan.RestorePoint, target, step, e.Message, cleanup);
-            if (e is OperationCanceledException) throw;
-            var code = e switch { CephBackupException c => c.Code, _ => ExitCode.StorageError };
-            throw new CephBackupException(code, $"restore of {plan.RestorePoint} into {target} failed at {step}: {e.Message}; {cleanup}", e);
+            await FailAsync(plan, step, e, started);
+            throw;
         }
 
         var warnings = new List<string>();
         if (!options.KeepSnapshots) await RemoveSnapshotsAsync(target, warnings);
         var elapsed = time.GetElapsedTime(started);
-        log.Debug("Restored {RestorePoint} into {Target} in {Seconds:F1}s", plan.RestorePoint, target, elapsed.TotalSeconds);
+        log.Information("Restored {Source} {RestorePoint} into {Target}: ok, {Bytes} bytes in {Seconds:F1}s",
+            plan.Source, plan.RestorePoint, target, plan.TotalBytes, elapsed.TotalSeconds);
         return new RestoreResult(target, plan.ImageSizeBytes, plan.Files.Count, elapsed, warnings);
+    }
+
+    private async Task CheckBeforeCreateAsync(RestorePlan plan, RestoreOptions options, IProgress<RestoreProgress>? progress, CancellationToken ct)
+    {
+        // Without --verify-first only what costs no read: a missing or wrong-sized file is refused before
+        // anything exists on Ceph; its content is checked on the way in.
+        string? problem;
+        if (options.VerifyFirst)
+        {
+            var toCheck = plan with { Files = plan.Files.Where(f => !options.AlreadyVerified.Contains(f.Path)).ToList() };
+            problem = (await CheckFilesAsync(toCheck, progress, ct)).FirstOrDefault(c => c.Problem is not null)?.Problem;
+        }
+        else problem = plan.Files.Select(Stat).FirstOrDefault(p => p is not null);
+        if (problem is not null)
+            throw new CephBackupException(ExitCode.VerificationFailed, $"restore point {plan.RestorePoint} cannot be restored: {problem}; nothing was created");
+    }
+
+    /// <summary>
+    /// Removes the half-made image and rethrows <paramref name="e"/> with the outcome in its message; a cleanup
+    /// that could not finish replaces the error by <see cref="ExitCode.CleanupIncomplete"/>.
+    /// </summary>
+    private async Task FailAsync(RestorePlan plan, string step, Exception e, long started)
+    {
+        var cancelled = e is OperationCanceledException;
+        log.Information("Restore of {RestorePoint} into {Target} {Outcome} at {Step}: removing the partial image",
+            plan.RestorePoint, plan.Target, cancelled ? "cancelled" : "failed", step);
+        var cleanup = await _cleanup.RemoveAsync(plan.Target, "partial image");
+        var what = cancelled ? "cancelled" : $"failed: {e.Message}";
+        log.Error("Restore of {Source} {RestorePoint} into {Target} {What} at {Step} after {Seconds:F1}s; {Cleanup}",
+            plan.Source, plan.RestorePoint, plan.Target, what, step, time.GetElapsedTime(started).TotalSeconds, cleanup.Message);
+        var message = $"restore of {plan.RestorePoint} into {plan.Target} {(cancelled ? "was cancelled" : "failed")} at {step}" +
+                      $"{(cancelled ? "" : ": " + e.Message)}; {cleanup.Message}";
+        if (!cleanup.Removed) throw new CephBackupException(ExitCode.CleanupIncomplete, message, e);
+        if (cancelled) throw new CancelledException(message, e);
+        var code = e switch { CephBackupException c => c.Code, _ => ExitCode.StorageError };
+        throw new CephBackupException(code, message, e);
     }
 
     private async Task ImportAsync(ImageRef target, RestoreFile f, int index, int count, IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
-        var codec = PointCodecs.Find(f.Path) ?? throw new CephBackupException(ExitCode.VerificationFailed, $"file {f.Path} is missing");
-        var fs = new FileStream(codec.StoredPath(f.Path), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        await using var hashing = new HashingReadStream(fs, b => progress?.Report(new(RestorePhase.Import, index, count, f.Path, b, f.SizeBytes)));
-        // The stored bytes are hashed as read; rbd gets the diff stream decoded from them.
-        await using (var diff = codec.OpenDiffStream(hashing, leaveOpen: true))
-            await rbd.ImportDiffAsync(target, diff, ct);
-        // The bytes rbd consumed must be exactly the ones checked before: a file replaced or rewritten
-        // in between would otherwise produce a plausible but wrong disk.
-        if (!hashing.ReachedEnd || hashing.BytesRead != f.SizeBytes)
+        var codec = PointCodecs.Find(f.Path)
+            ?? throw new CephBackupException(ExitCode.VerificationFailed, $"file {f.Path} is missing");
+        var stored = codec.StoredPath(f.Path);
+        await using var hashing = new HashingReadStream(OpenRead(stored),
+            b => progress?.Report(new(RestorePhase.Import, index, count, f.Path, b, f.SizeBytes)));
+        await using var diff = codec.OpenDiffStream(hashing, leaveOpen: true);
+        try { await rbd.ImportDiffAsync(target, diff, ct); }
+        catch (RbdException e) when (f.Sha256 is not null)
+        {
+            // rbd stops at the first bad record; the rest of the file decides whether it is the file (exit 6)
+            // or Ceph (exit 14) that failed.
+            await hashing.CopyToAsync(Stream.Null, 1 << 20, ct);
+            if (hashing.CurrentSha256() != f.Sha256 || hashing.BytesRead != f.SizeBytes)
+                throw new CephBackupException(ExitCode.VerificationFailed,
+                    $"file {stored} does not match its recorded size and sha256 ({e.Message})", e);
+            throw;
+        }
+        // rbd stops reading at the end record: whatever follows must be hashed too (a file with bytes
+        // appended is not the file that was recorded).
+        await hashing.CopyToAsync(Stream.Null, 1 << 20, ct);
+        if (hashing.BytesRead != f.SizeBytes)
             throw new CephBackupException(ExitCode.VerificationFailed,
-                $"only {hashing.BytesRead} of {f.SizeBytes} bytes were read (file changed or rbd stopped early)");
+                $"file {stored} has {hashing.BytesRead} bytes, recorded {f.SizeBytes}");
         if (f.Sha256 is not null && hashing.CurrentSha256() is var sha && sha != f.Sha256)
             throw new CephBackupException(ExitCode.VerificationFailed,
-                $"the bytes imported do not match the recorded sha256 (recorded {f.Sha256}, imported {sha}): the file changed during the restore");
+                $"file {stored} does not match its recorded sha256 (recorded {f.Sha256}, imported {sha})");
     }
+
+    private static FileStream OpenRead(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
 
     private async Task RemoveSnapshotsAsync(ImageRef target, List<string> warnings)
     {
         // The image is complete at this point; a Ctrl-C now must not turn it into a failed restore.
-        using var cts = new CancellationTokenSource(CleanupTimeout);
+        using var cts = new CancellationTokenSource(SnapshotCleanupTimeout, time);
         try
         {
             foreach (var s in await rbd.SnapListAsync(target, cts.Token))
@@ -139,18 +211,6 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         }
     }
 
-    /// <summary>Removes a half-made image; returns what happened, for the error message.</summary>
-    private async Task<string> RemoveAsync(ImageRef target)
-    {
-        using var cts = new CancellationTokenSource(CleanupTimeout);
-        try
-        {
-            await rbd.RemoveAsync(target, cts.Token);
-            return $"the partial image {target} was removed";
-        }
-        catch (Exception e) when (e is CephBackupException or OperationCanceledException)
-        {
-            return $"the partial image {target} could NOT be removed ({e.Message}): remove it by hand (rbd snap purge {target}; rbd rm {target}), its content is wrong";
-        }
-    }
+    /// <summary>Removes an image this process made (verify's scratch image, restore-vm's finished disks on a failure).</summary>
+    public Task<CleanupResult> RemoveOwnImageAsync(ImageRef image, string what) => _cleanup.RemoveAsync(image, what);
 }

@@ -52,6 +52,9 @@ public static class RestoreSources
                               "add --force-unverified to restore it anyway");
         }
 
+        foreach (var p in sequence)
+            if (OutsideJobFolder(job, p.FilePath) is { } outside) throw new CephBackupException(ExitCode.VerificationFailed, outside);
+
         var pool = req.Pool ?? ImageRef.Parse(req.Image, ceph.Pool).Pool;
         Names.RequireValid(pool, "pool");
         var files = sequence.Select(p => new RestoreFile(p.RestorePoint, p.Type, p.FilePath, p.SizeBytes, p.Sha256, p.Snapshot)).ToList();
@@ -88,7 +91,8 @@ public static class RestoreSources
         try { sequence = BackupPlanner.RestoreSequence(known, target); }
         catch (CephBackupException e)
         {
-            throw Invalid($"{e.Message.Replace("not in the catalog", "missing or has no usable sidecars", StringComparison.Ordinal)} (folder {dir})");
+            throw new CephBackupException(ExitCode.VerificationFailed,
+                $"{e.Message.Replace("not in the catalog", "missing or has no usable sidecars", StringComparison.Ordinal)} (folder {dir})");
         }
         var files = sequence.Select(p => new RestoreFile(p.RestorePoint, p.Type, p.FilePath, p.SizeBytes, p.Sha256, p.Snapshot)).ToList();
         return new RestorePlan($"folder {dir}", rp.ToString(), new ImageRef(pool, newName), SizeOr(target.ImageSizeBytes, target.FilePath), files);
@@ -116,13 +120,29 @@ public static class RestoreSources
         };
     }
 
+    /// <summary>
+    /// Why a catalog <c>file_path</c> must not be read, or null: anyone who can write the catalog could
+    /// otherwise make restore or verify read (and rbd import) any file on the host.
+    /// </summary>
+    public static string? OutsideJobFolder(BackupJob job, string filePath)
+    {
+        string root;
+        try { root = BackupLayout.For(job.Path, job.Name).JobRoot; }
+        catch (CephBackupException e) { return $"job {Names.Printable(job.Name)}: {e.Message}"; }
+        var full = Path.IsPathRooted(filePath) ? Path.GetFullPath(filePath) : null;
+        return full is not null && full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            ? null
+            : $"the catalog's file path '{Names.Printable(filePath)}' is outside the job's folder {root}: refused";
+    }
+
     /// <summary>The recorded image size, or (points imported without it) the size in the diff's own header.</summary>
     internal static long SizeOr(long recorded, string file)
     {
         if (recorded > 0) return recorded;
         try
         {
-            using var fs = File.OpenRead(file);
+            var codec = PointCodecs.Find(file) ?? throw new FileNotFoundException($"file {file} is missing");
+            using var fs = codec.OpenDiffStream(File.OpenRead(codec.StoredPath(file)));
             var head = new byte[64 * 1024];
             var n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             if (DiffHeader.TryParse(head.AsSpan(0, n), out var h) && h!.ImageSize > 0) return h.ImageSize;

@@ -118,9 +118,10 @@ public sealed class RetentionService(ICatalog catalog, IMailSender mail, ILogger
         {
             var dir = ChainDir(layout, vm, image, chain, points);
             if (dryRun) { rows.Add(Row(chain, RetentionResult.WouldDelete, "finish a deletion an earlier run started")); continue; }
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var r = await Deleter.DeleteAsync(dir, points.Where(p => p.Chain == chain).ToList(), finishing: true, ct);
             rows.Add(Row(chain, Map(r.Result), "finishing an interrupted deletion: " + r.Detail, r.BytesFreed));
-            Log(job, vm, image, chain, r);
+            Log(job, vm, image, chain, dir, "finishing an interrupted deletion", r, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
 
         var live = points.Where(p => p.Status is PointStatus.Ok or PointStatus.Unverified && !interrupted.Contains(p.Chain)).ToList();
@@ -136,9 +137,11 @@ public sealed class RetentionService(ICatalog catalog, IMailSender mail, ILogger
         {
             if (d.Action == ChainAction.Keep) { rows.Add(Row(d.Chain, RetentionResult.Kept, d.Reason)); continue; }
             if (dryRun) { rows.Add(Row(d.Chain, RetentionResult.WouldDelete, d.Reason)); continue; }
-            var r = await Deleter.DeleteAsync(ChainDir(layout, vm, image, d.Chain, points), points.Where(p => p.Chain == d.Chain).ToList(), finishing: false, ct);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var dir = ChainDir(layout, vm, image, d.Chain, points);
+            var r = await Deleter.DeleteAsync(dir, points.Where(p => p.Chain == d.Chain).ToList(), finishing: false, ct);
             rows.Add(Row(d.Chain, Map(r.Result), r.Result == ChainDeletion.Deleted ? $"{d.Reason}; {r.Detail}" : r.Detail, r.BytesFreed));
-            Log(job, vm, image, d.Chain, r);
+            Log(job, vm, image, d.Chain, dir, d.Reason, r, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         return rows.OrderBy(r => r.Chain).ToList();
     }
@@ -148,10 +151,11 @@ public sealed class RetentionService(ICatalog catalog, IMailSender mail, ILogger
         points.Where(p => p.Chain == chain).Select(p => Path.GetDirectoryName(p.FilePath)!).FirstOrDefault(layout.Contains)
         ?? layout.ChainDir(vm, image, chain);
 
-    private void Log(string job, string vm, string image, int chain, ChainDeletionResult r)
+    private void Log(string job, string vm, string image, int chain, string dir, string reason, ChainDeletionResult r, TimeSpan took)
     {
         if (r.Result == ChainDeletion.Deleted)
-            log.Information("Retention {Job} {Vm}/{Image}: chain {Chain:D6} deleted, {Bytes} bytes freed", job, vm, image, chain, r.BytesFreed);
+            log.Information("Retention {Job} {Vm}/{Image}: chain {Chain:D6} ({Dir}) deleted ({Reason}), {Bytes} bytes freed in {Seconds:F1}s",
+                job, vm, image, chain, dir, reason, r.BytesFreed, took.TotalSeconds);
         else
             log.Warning("Retention {Job} {Vm}/{Image}: chain {Chain:D6} {Result}: {Detail}", job, vm, image, chain, r.Result, r.Detail);
     }

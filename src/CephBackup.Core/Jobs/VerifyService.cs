@@ -36,13 +36,16 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
 
     public async Task<VerifyOutcome> RunAsync(VerifyRequest req, IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
+        var started = time.GetTimestamp();
+        var jobs = (await catalog.GetJobsAsync(enabledOnly: false, ct)).ToDictionary(j => j.Id);
         int? jobId = null;
         if (req.Job is not null)
-            jobId = (await catalog.GetJobByNameAsync(req.Job, ct))?.Id
+            jobId = jobs.Values.FirstOrDefault(j => j.Name == req.Job)?.Id
                 ?? throw new CephBackupException(ExitCode.InvalidInput, $"unknown job '{Names.Printable(req.Job)}'");
         var all = (await catalog.GetPointsAsync(jobId, req.Vm, req.Image, ct))
             .Where(p => p.Status is PointStatus.Ok or PointStatus.Unverified)
             .ToList();
+        if (all.Count == 0) await RequireKnownSelectorsAsync(req, jobs.Values, ct);
         var since = req.Since is { } d
             ? TimeZoneInfo.ConvertTimeToUtc(d.ToDateTime(TimeOnly.MinValue), time.LocalTimeZone)
             : DateTime.MinValue;
@@ -57,8 +60,13 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
         {
             var p = selected[i];
             var index = i;
-            var check = await RestoreService.CheckFileAsync(ToFile(p),
-                b => progress?.Report(new(RestorePhase.Verify, index, selected.Count, p.FilePath, b, p.SizeBytes)), ct);
+            var fileStarted = time.GetTimestamp();
+            var check = jobs.TryGetValue(p.JobId, out var job) && RestoreSources.OutsideJobFolder(job, p.FilePath) is { } outside
+                ? new FileCheck(ToFile(p), false, outside)
+                : await RestoreService.CheckFileAsync(ToFile(p),
+                    b => progress?.Report(new(RestorePhase.Verify, index, selected.Count, p.FilePath, b, p.SizeBytes)), ct);
+            log.Information("Verify {Point} ({File}, {Bytes} bytes): {Result} in {Seconds:F1}s", Label(p), p.FilePath, p.SizeBytes,
+                check.Problem ?? (check.Verified ? "ok" : "no checksum recorded, size ok"), time.GetElapsedTime(fileStarted).TotalSeconds);
             if (check.Problem is not null)
             {
                 failures.Add($"{Label(p)}: {check.Problem}");
@@ -106,8 +114,27 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
         foreach (var p in passed.Values) await catalog.SetVerifiedAsync(p.Id, now, ct);
         var failed = selected.Count(p => failedIds.Contains(p.Id));
         var ok = selected.Count(p => fileOk.ContainsKey(p.Id) && !failedIds.Contains(p.Id));
-        log.Debug("Verify: {Checked} checked, {Ok} ok, {Failed} failed, {Skipped} skipped", selected.Count, ok, failed, skipped);
+        log.Information("Verify (job {Job}, vm {Vm}, image {Image}, since {Since}, deep {Deep}): {Checked} checked, {Ok} ok, {Failed} failed, {Skipped} skipped, " +
+                        "deep {Restored} restored / {Compared} compared, in {Seconds:F1}s",
+            req.Job ?? "*", req.Vm ?? "*", req.Image ?? "*", req.Since?.ToString("yyyy-MM-dd") ?? "-", req.Deep, selected.Count, ok, failed, skipped,
+            restored, compared, time.GetElapsedTime(started).TotalSeconds);
         return new VerifyOutcome(selected.Count, ok, failed, skipped, restored, compared, failures, notes);
+    }
+
+    /// <summary>
+    /// A selector that matches nothing is a typo unless the catalog knows it (a VM or image that simply has
+    /// no points yet): the same exit 5 as <c>list</c> and <c>restore</c>.
+    /// </summary>
+    private async Task RequireKnownSelectorsAsync(VerifyRequest req, IEnumerable<BackupJob> jobs, CancellationToken ct)
+    {
+        var links = new List<JobImage>();
+        foreach (var j in jobs) links.AddRange(await catalog.GetJobImagesAsync(j.Id, ct));
+        var known = (await catalog.GetPointsAsync(null, null, null, ct)).Select(p => (p.Vm, p.Image))
+            .Concat(links.Select(l => (Vm: l.Vm ?? "", Image: l.Image ?? ""))).ToList();
+        if (req.Vm is not null && known.All(k => k.Vm != req.Vm))
+            throw new CephBackupException(ExitCode.InvalidInput, $"unknown VM '{Names.Printable(req.Vm)}': no job has it and the catalog has no points of it");
+        if (req.Image is not null && known.All(k => k.Image != req.Image))
+            throw new CephBackupException(ExitCode.InvalidInput, $"unknown image '{Names.Printable(req.Image)}' (use the vms.image value, see 'cephbackup list')");
     }
 
     /// <summary>
@@ -148,34 +175,44 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
         try { source = ImageRef.Parse(leaf.Image, ceph.Pool); }
         catch (CephBackupException e) { return new(false, false, $"deep restore impossible: {e.Message}", null); }
         var scratch = new ImageRef(source.Pool, ScratchName(source.Name));
-        // The finally below removes the scratch image: it must be ours.
-        if (await rbd.ExistsAsync(scratch, ct)) return new(false, false, $"scratch image {scratch} already exists (name collision), not touched", null);
+        DeepResult result;
         try
         {
             var plan = new RestorePlan($"verify {Label(leaf)}", leaf.RestorePoint, scratch,
                 RestoreSources.SizeOr(leaf.ImageSizeBytes, leaf.FilePath), sequence.Select(ToFile).ToList());
+            // CheckTargetAsync inside refuses an existing scratch name, so the cleanup below only ever removes ours.
             await _restore.RestoreAsync(plan, new RestoreOptions { AlreadyVerified = verified }, progress, ct);
-            if (!await SnapshotExistsAsync(source, leaf.Snapshot, ct))
-                return new(true, false, null, $"restored fine; not compared, snapshot {source.At(leaf.Snapshot)} no longer exists");
-            var restored = await Sha256OfExportAsync(scratch, null, ct);
-            var original = await Sha256OfExportAsync(source, leaf.Snapshot, ct);
-            return restored == original
-                ? new(true, true, null, null)
-                : new(true, true, $"deep restore differs from {source.At(leaf.Snapshot)} (sha256 {restored} vs {original})", null);
+            result = await CompareAsync(leaf, source, scratch, ct);
         }
-        catch (CephBackupException e)
+        catch (CephBackupException e) when (e.Code is not (ExitCode.CleanupIncomplete or ExitCode.InvalidInput))
         {
             return new(false, false, $"deep restore failed: {e.Message}", null);
         }
-        finally
+        catch (CephBackupException e) when (e.Code == ExitCode.InvalidInput)
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            try { await rbd.RemoveAsync(scratch, cts.Token); }
-            catch (Exception e) when (e is CephBackupException or OperationCanceledException)
-            {
-                log.Error("Could not remove scratch image {Image}: {Error}; remove it by hand", scratch, e.Message);
-            }
+            return new(false, false, $"deep restore impossible: {e.Message}", null);
         }
+        catch (OperationCanceledException e) when (e is not CancelledException)
+        {
+            // Cancelled while comparing: the scratch image is complete but still ours to remove.
+            var c = await _restore.RemoveOwnImageAsync(scratch, "verify scratch image");
+            if (!c.Removed) throw new CephBackupException(ExitCode.CleanupIncomplete, $"verify was cancelled; {c.Message}", e);
+            throw new CancelledException($"verify was cancelled; {c.Message}", e);
+        }
+        var cleanup = await _restore.RemoveOwnImageAsync(scratch, "verify scratch image");
+        if (!cleanup.Removed) return result with { Note = (result.Note is null ? "" : result.Note + "; ") + cleanup.Message };
+        return result;
+    }
+
+    private async Task<DeepResult> CompareAsync(BackupPoint leaf, ImageRef source, ImageRef scratch, CancellationToken ct)
+    {
+        if (!await SnapshotExistsAsync(source, leaf.Snapshot, ct))
+            return new(true, false, null, $"restored fine; not compared, snapshot {source.At(leaf.Snapshot)} no longer exists");
+        var restored = await Sha256OfExportAsync(scratch, null, ct);
+        var original = await Sha256OfExportAsync(source, leaf.Snapshot, ct);
+        return restored == original
+            ? new(true, true, null, null)
+            : new(true, true, $"deep restore differs from {source.At(leaf.Snapshot)} (sha256 {restored} vs {original})", null);
     }
 
     private async Task<bool> SnapshotExistsAsync(ImageRef image, string snapshot, CancellationToken ct)

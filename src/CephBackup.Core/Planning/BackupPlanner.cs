@@ -59,7 +59,8 @@ public static class BackupPlanner
             if (cur.Type == PointType.Full) break;
             var basePoint = cur.BasePoint ?? cur.Point - 1;
             if (basePoint >= cur.Point || !byPoint.TryGetValue(basePoint, out var b))
-                throw new CephBackupException(ExitCode.InvalidInput,
+                // A backup the point needs is missing: that is a failed verification (6), not a typo (5).
+                throw new CephBackupException(ExitCode.VerificationFailed,
                     $"restore point {target.RestorePoint} needs {cur.Chain:D6}-{basePoint:D6}, which is not in the catalog");
             cur = b;
         }

@@ -11,7 +11,7 @@ public readonly record struct RestorePoint(int Chain, int Point)
     {
         rp = default;
         if (s is null) return false;
-        var m = Regex.Match(s, @"^(\d{6})-(\d{6})$", RegexOptions.CultureInvariant);
+        var m = Regex.Match(s, @"^([0-9]{6})-([0-9]{6})\z", RegexOptions.CultureInvariant);
         if (!m.Success) return false;
         rp = new RestorePoint(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value));
         return rp.Chain >= 1;

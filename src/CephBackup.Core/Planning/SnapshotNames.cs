@@ -17,7 +17,7 @@ public static class SnapshotNames
     public static bool TryParse(string prefix, string name, out int chain, out int point)
     {
         chain = point = 0;
-        var m = Regex.Match(name, "^" + Regex.Escape(prefix) + @"-(\d{6})-(\d{6})$", RegexOptions.CultureInvariant);
+        var m = Regex.Match(name, "^" + Regex.Escape(prefix) + @"-([0-9]{6})-([0-9]{6})\z", RegexOptions.CultureInvariant);
         if (!m.Success) return false;
         chain = int.Parse(m.Groups[1].Value);
         point = int.Parse(m.Groups[2].Value);

@@ -11,27 +11,33 @@ namespace CephBackup.Core.Reporting;
 /// </summary>
 public static class PointListFormatter
 {
-    public static readonly string[] Columns = ["DATE", "TYPE", "RESTPOINT", "SIZE", "BACKUP-JOB", "IMAGE", "STATUS"];
+    public static readonly string[] Columns = ["DATE", "TYPE", "RESTPOINT", "SIZE", "BACKUP-JOB", "VM", "IMAGE", "STATUS", "VERIFIED", "SNAPSHOT"];
 
     /// <summary>
     /// DATE is when the point's backup started (its snapshot was taken right after), in <paramref name="zone"/>
-    /// with the offset; SIZE is the diff file in decimal units, as in the report mail.
+    /// with the offset; SIZE is the diff file in decimal units, as in the report mail; VERIFIED is when verify last
+    /// passed it (local day and time) or "-"; SNAPSHOT is "yes"/"gone" for its source snapshot on Ceph, "?" when unknown.
     /// </summary>
-    public static string Table(string vm, IReadOnlyList<BackupPoint> points, TimeZoneInfo zone)
+    public static string Table(string? vm, IReadOnlyList<BackupPoint> points, TimeZoneInfo zone, IReadOnlyDictionary<long, bool?>? snapshots = null)
     {
         var rows = new List<string[]> { Columns };
         rows.AddRange(points.Select(p => new[]
         {
             ReportFormatter.Time(AsUtc(p.StartedAt), zone), TypeLabel(p.Type), p.RestorePoint,
-            ReportFormatter.Size(p.SizeBytes), p.JobName, p.Image, p.Status,
+            ReportFormatter.Size(p.SizeBytes), p.JobName, p.Vm, p.Image, p.Status,
+            p.VerifiedAt is { } v ? TimeZoneInfo.ConvertTime(AsUtc(v), zone).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture) : "-",
+            SnapshotCell(snapshots, p),
         }));
         var widths = Enumerable.Range(0, Columns.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();
         foreach (var r in rows)
             sb.AppendLine(string.Join("  ", r.Select((cell, c) => c == r.Length - 1 ? cell : cell.PadRight(widths[c]))));
-        if (points.Count == 0) sb.AppendLine($"(no restore points of VM {vm})");
+        if (points.Count == 0) sb.AppendLine(vm is null ? "(no restore points)" : $"(no restore points of VM {vm})");
         return sb.ToString();
     }
+
+    private static string SnapshotCell(IReadOnlyDictionary<long, bool?>? snapshots, BackupPoint p) =>
+        snapshots is not null && snapshots.TryGetValue(p.Id, out var e) && e is { } exists ? (exists ? "yes" : "gone") : "?";
 
     public static string TypeLabel(PointType t) => t switch
     {
@@ -47,8 +53,11 @@ public static class PointListFormatter
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>One array of objects with exactly: job, vm, image, restorePoint, type, time (UTC), sizeBytes, sha256, status.</summary>
-    public static string Json(IReadOnlyList<BackupPoint> points)
+    /// <summary>
+    /// One array of objects with exactly: job, vm, image, restorePoint, type, time (UTC), sizeBytes, sha256, status,
+    /// verifiedAt (UTC or null), snapshotExists (null when Ceph could not be asked).
+    /// </summary>
+    public static string Json(IReadOnlyList<BackupPoint> points, IReadOnlyDictionary<long, bool?>? snapshots = null)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, JsonOptions))
@@ -66,6 +75,10 @@ public static class PointListFormatter
                 w.WriteNumber("sizeBytes", p.SizeBytes);
                 if (p.Sha256 is null) w.WriteNull("sha256"); else w.WriteString("sha256", p.Sha256);
                 w.WriteString("status", p.Status);
+                if (p.VerifiedAt is { } v) w.WriteString("verifiedAt", AsUtc(v).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                else w.WriteNull("verifiedAt");
+                if (snapshots is not null && snapshots.TryGetValue(p.Id, out var e) && e is { } exists) w.WriteBoolean("snapshotExists", exists);
+                else w.WriteNull("snapshotExists");
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -6,8 +6,10 @@ using CephBackup.Commands.Retention;
 using CephBackup.Commands.TrimSnap;
 using CephBackup.Commands.ListVerb;
 using CephBackup.Commands.Restore;
+using CephBackup.Commands.RestoreVm;
 using CephBackup.Commands.Verify;
 using CephBackup.Core;
+using CephBackup.Core.Jobs;
 
 namespace CephBackup.Cli;
 
@@ -28,10 +30,11 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             ListCommand.Create(global, async (a, ct) => await ListRunner.RunAsync(a, App(a.ConfigPath, machineOutput: true), stdout, ct)),
             CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
+            RestoreVmCommand.Create(global, async (a, ct) => await RestoreVmRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
         };
         root.Options.Add(global.Config);
-        root.Description += "\n\n" + ExitCodesHelp;
+        root.Description += "\n\n" + ExitCodes.All;
         return root;
     }
 
@@ -50,7 +53,9 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             return await parse.InvokeAsync(new InvocationConfiguration
             {
                 Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false,
-                ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+                // Longer than a restore's cleanup budget (ImageCleanup.Budget): after a signal the host must
+                // not exit while a half-made image is still being removed.
+                ProcessTerminationTimeout = ImageCleanup.Budget + TimeSpan.FromSeconds(45),
             }, ct);
         }
         catch (Exception e)
@@ -73,6 +78,7 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
     public static (ExitCode, string) Map(Exception e) => e switch
     {
         CephBackupException c => (c.Code, c.Message),
+        CancelledException c => (ExitCode.Cancelled, c.Message),
         OperationCanceledException => (ExitCode.Cancelled, "cancelled"),
         _ => (ExitCode.InternalError, $"internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")} (stack trace in the log file)"),
     };
@@ -99,9 +105,4 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         var i = Array.IndexOf(args, "--config");
         return AppConfigLoader.ResolvePath(i >= 0 && i + 1 < args.Length ? args[i + 1] : null, Environment.GetEnvironmentVariable);
     }
-
-    public const string ExitCodesHelp =
-        "Exit codes: 0 ok, 1 internal error, 2 usage, 3 some image/chain failed, 4 report not delivered, " +
-        "5 invalid input, 6 verification failed, 11 already running, 12 configuration error, 13 database error, " +
-        "14 Ceph error, 15 storage error, 130 cancelled.";
 }

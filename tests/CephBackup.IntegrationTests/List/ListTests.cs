@@ -62,7 +62,7 @@ public class ListTests : IAsyncLifetime
         {
             var p = expected[i];
             var local = TimeZoneInfo.ConvertTime(new DateTimeOffset(p.StartedAt), Zone).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture);
-            Assert.Equal([local, PointListFormatter.TypeLabel(p.Type), p.RestorePoint, ReportFormatter.Size(new FileInfo(p.FilePath).Length), p.JobName, p.Image, "ok"],
+            Assert.Equal([local, PointListFormatter.TypeLabel(p.Type), p.RestorePoint, ReportFormatter.Size(new FileInfo(p.FilePath).Length), p.JobName, "vm2", p.Image, "ok", "-", "yes"],
                 SplitRow(lines[i + 1]));
             Assert.EndsWith("+05:30", local);
         }
@@ -75,7 +75,8 @@ public class ListTests : IAsyncLifetime
         for (var i = 0; i < 12; i++)
         {
             var (p, o) = (expected[i], json[i]);
-            Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status"], o.EnumerateObject().Select(x => x.Name));
+            Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status", "verifiedAt", "snapshotExists"], o.EnumerateObject().Select(x => x.Name));
+            Assert.True(o.GetProperty("snapshotExists").GetBoolean());
             Assert.Equal(p.JobName, o.GetProperty("job").GetString());
             Assert.Equal("vm2", o.GetProperty("vm").GetString());
             Assert.Equal(p.Image, o.GetProperty("image").GetString());
@@ -120,7 +121,35 @@ public class ListTests : IAsyncLifetime
         Assert.Equal(ExitCode.InvalidInput, (await ListFailsAsync(new ListArgs { Vm = "idle01", Image = "other" })).Item1);
 
         var text = await ListAsync(new ListArgs { Vm = "idle01" });
-        Assert.Equal(["DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  IMAGE  STATUS", "(no restore points of VM idle01)"], text.TrimEnd('\n').Split('\n'));
+        Assert.Equal(["DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  VM  IMAGE  STATUS  VERIFIED  SNAPSHOT", "(no restore points of VM idle01)"], text.TrimEnd('\n').Split('\n'));
         Assert.Equal("[]", (await ListAsync(new ListArgs { Vm = "idle01", Job = "JU", Json = true })).Trim());
+    }
+
+    [Fact]
+    public async Task Without_a_vm_every_vm_is_listed_with_verified_at_and_whether_the_snapshot_still_exists()
+    {
+        var j1 = await _bed.AddJobAsync("LA", maxInc: 5);
+        var j2 = await _bed.AddJobAsync("LB", maxInc: 5, prefix: "LBP");
+        var a = await _bed.AddImageAsync(j1, "vmA");
+        var b = await _bed.AddImageAsync(j2, "vmB");
+        Assert.Equal(ExitCode.Ok, (await _bed.ExecAsync()).ExitCode);
+        var pa = (await _bed.Catalog.GetPointsAsync(null, null, a, CancellationToken.None)).Single();
+        var verified = new DateTime(2026, 11, 28, 10, 0, 0, DateTimeKind.Utc);
+        await _bed.Catalog.SetVerifiedAsync(pa.Id, verified, CancellationToken.None);
+        await TestRbd.RunAsync("snap", "rm", "--no-progress", $"{TestEnv.Pool}/{b}@LBP-000001-000000");
+
+        var all = await JsonAsync(new ListArgs());
+        Assert.Equal(["vmA", "vmB"], all.Select(o => o.GetProperty("vm").GetString()));
+        Assert.Equal("2026-11-28T10:00:00.000Z", all[0].GetProperty("verifiedAt").GetString());
+        Assert.True(all[0].GetProperty("snapshotExists").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, all[1].GetProperty("verifiedAt").ValueKind);
+        Assert.False(all[1].GetProperty("snapshotExists").GetBoolean());
+
+        Assert.Equal(["vmB"], (await JsonAsync(new ListArgs { Job = "LB" })).Select(o => o.GetProperty("vm").GetString()));
+        var rows = (await ListAsync(new ListArgs())).TrimEnd('\n').Split('\n').Skip(1).Select(SplitRow).ToList();
+        Assert.Equal(["vmA", "vmB"], rows.Select(r => r[5]));
+        Assert.Equal(["2026-11-28T15:30", "-"], rows.Select(r => r[8]));
+        Assert.Equal(["yes", "gone"], rows.Select(r => r[9]));
+        Assert.Equal(ExitCode.InvalidInput, (await ListFailsAsync(new ListArgs { Job = "NOJOB" })).Item1);
     }
 }

@@ -40,6 +40,33 @@ public abstract class RestoreBed : IAsyncLifetime
 
     protected Task<CliResult> Cli(params string[] args) => _cli.RunAsync(args);
 
+    /// <summary>The config file the command line uses (for a real child process).</summary>
+    protected string ConfigPath => _cli.ConfigPath;
+
+    /// <summary>Everything the command line logged to its log file so far.</summary>
+    protected string Logs() => _cli.AllLogs();
+
+    /// <summary>
+    /// A job with one image of <paramref name="dataMiB"/> MiB of random data (in 4 MiB extents, every other
+    /// 4 MiB) backed up once: big enough that reading or importing it takes a moment a signal can hit.
+    /// </summary>
+    protected async Task<string> BigBackedUpImageAsync(string job, int dataMiB, string? vm = null, int? jobId = null)
+    {
+        var id = jobId ?? await Bed.AddJobAsync(job, maxInc: 5);
+        var img = "cbt-" + TestEnv.Unique();
+        Bed.Images.Add(img);
+        var size = (long)dataMiB * 2 << 20;
+        for (var start = 0L; start < dataMiB; start += 64)
+        {
+            var extents = Enumerable.Range(0, (int)Math.Min(16, (dataMiB - start) / 4)).Select(i => ((start + i * 4L) * 2 << 20, 4 << 20)).ToArray();
+            if (start == 0) await TestRbd.CreateWithDataAsync(TestEnv.Pool, img, size, extents);
+            else await TestRbd.WriteAsync(TestEnv.Pool, img, size, extents);
+        }
+        await Bed.LinkAsync(id, vm ?? "vm-" + job, img);
+        if (jobId is null) Assert.Equal(ExitCode.Ok, (await Bed.ExecAsync(job)).ExitCode);
+        return img;
+    }
+
     protected static async Task<bool> ExistsAsync(string spec)
     {
         try { await TestRbd.RunAsync("info", spec); return true; }

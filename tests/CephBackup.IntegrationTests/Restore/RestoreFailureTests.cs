@@ -67,9 +67,9 @@ public class RestoreFailureTests : RestoreBed
 
         // As if the file changed between the pre-check and the import.
         var e = await Assert.ThrowsAsync<CephBackupException>(() => service.RestoreAsync(plan,
-            new RestoreOptions { AlreadyVerified = new HashSet<string> { plan.Files[0].Path } }, null, CancellationToken.None));
+            new RestoreOptions { VerifyFirst = true, AlreadyVerified = new HashSet<string> { plan.Files[0].Path } }, null, CancellationToken.None));
         Assert.Equal(ExitCode.VerificationFailed, e.Code);
-        Assert.Contains("the file changed during the restore", e.Message);
+        Assert.Contains("does not match its recorded sha256", e.Message);
         Assert.Contains("was removed", e.Message);
         Assert.False(await ExistsAsync(plan.Target.ToString()));
     }
@@ -100,7 +100,7 @@ public class RestoreFailureTests : RestoreBed
         File.Delete(PointFiles.JsonFile(points[1].FilePath));
         var refused = NewName();
         var noSidecar = await offline.RunAsync("restore", "--from-dir", chainDir, "000001-000002", refused);
-        Assert.Equal((int)ExitCode.InvalidInput, noSidecar.ExitCode);
+        Assert.Equal((int)ExitCode.VerificationFailed, noSidecar.ExitCode);
         Assert.Contains("needs 000001-000001, which is missing or has no usable sidecars", noSidecar.Stderr);
         Assert.False(await ExistsAsync(Spec(refused)));
 

@@ -16,9 +16,10 @@ public class ListImportParserTests
     }
 
     [Fact]
-    public async Task List_without_a_vm_or_with_two_is_a_parse_error()
+    public async Task List_without_a_vm_lists_every_vm_and_two_vms_are_a_parse_error()
     {
-        Assert.Null(await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list"));
+        var all = await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list", "--job", "J");
+        Assert.Equal((null, "J"), (all!.Vm, all.Job));
         Assert.Null(await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list", "a", "b"));
         Assert.Null(await ParserHarness.Parse<ListArgs>(ListCommand.Create, "list", "a", "--job"));
     }

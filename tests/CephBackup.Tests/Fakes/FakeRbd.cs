@@ -28,6 +28,8 @@ public sealed class FakeRbd : IRbd
     public Task CreateAsync(ImageRef image, long sizeBytes, CancellationToken ct) => Task.CompletedTask;
     public Task RemoveAsync(ImageRef image, CancellationToken ct) => Task.CompletedTask;
     public Task<IReadOnlyList<string>> ListImagesAsync(string pool, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+    public Task<IReadOnlyList<RbdLock>> LockListAsync(ImageRef image, CancellationToken ct) => Task.FromResult<IReadOnlyList<RbdLock>>([]);
+    public Task LockRemoveAsync(ImageRef image, RbdLock rbdLock, CancellationToken ct) => Task.CompletedTask;
 
     public Task SnapCreateAsync(ImageRef image, string snapshot, CancellationToken ct)
     {

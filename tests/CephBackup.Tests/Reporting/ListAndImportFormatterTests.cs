@@ -17,18 +17,21 @@ public class ListAndImportFormatterTests
 
     private static readonly BackupPoint[] Points =
     [
-        P("disk-a", 1, 0, PointType.Full, 5_242_880, new string('a', 64), "ok", new DateTime(2026, 11, 26, 1, 2, 3, 456, DateTimeKind.Utc)),
-        P("ssd+b", 1, 3, PointType.Differential, 512, null, "unverified", new DateTime(2026, 12, 31, 23, 0, 0, DateTimeKind.Utc)),
+        P("disk-a", 1, 0, PointType.Full, 5_242_880, new string('a', 64), "ok", new DateTime(2026, 11, 26, 1, 2, 3, 456, DateTimeKind.Utc))
+            with { Id = 1, VerifiedAt = new DateTime(2026, 11, 28, 10, 0, 0, DateTimeKind.Utc) },
+        P("ssd+b", 1, 3, PointType.Differential, 512, null, "unverified", new DateTime(2026, 12, 31, 23, 0, 0, DateTimeKind.Utc)) with { Id = 2 },
     ];
+
+    private static readonly Dictionary<long, bool?> Snapshots = new() { [1] = true, [2] = false };
 
     [Fact]
     public void Table_has_the_bklist_columns_plus_image_and_status_aligned_in_local_time()
     {
-        var lines = PointListFormatter.Table("web01", Points, Plus2).TrimEnd('\n').Split('\n');
+        var lines = PointListFormatter.Table("web01", Points, Plus2, Snapshots).TrimEnd('\n').Split('\n');
         Assert.Equal([
-            "DATE                        TYPE  RESTPOINT      SIZE     BACKUP-JOB  IMAGE   STATUS",
-            "2026-11-26 03:02:03 +02:00  FULL  000001-000000  5.24 MB  J1          disk-a  ok",
-            "2027-01-01 01:00:00 +02:00  DIFF  000001-000003  512 B    J1          ssd+b   unverified",
+            "DATE                        TYPE  RESTPOINT      SIZE     BACKUP-JOB  VM     IMAGE   STATUS      VERIFIED          SNAPSHOT",
+            "2026-11-26 03:02:03 +02:00  FULL  000001-000000  5.24 MB  J1          web01  disk-a  ok          2026-11-28T12:00  yes",
+            "2027-01-01 01:00:00 +02:00  DIFF  000001-000003  512 B    J1          web01  ssd+b   unverified  -                 gone",
         ], lines);
     }
 
@@ -36,18 +39,22 @@ public class ListAndImportFormatterTests
     public void An_empty_list_prints_the_header_and_a_note()
     {
         var text = PointListFormatter.Table("web01", [], Plus2);
-        Assert.Equal("DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  IMAGE  STATUS\n(no restore points of VM web01)\n", text);
+        Assert.Equal("DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  VM  IMAGE  STATUS  VERIFIED  SNAPSHOT\n(no restore points of VM web01)\n", text);
         Assert.Equal("[]", PointListFormatter.Json([]).Trim());
     }
 
     [Fact]
     public void Json_has_exactly_the_documented_fields_with_utc_times()
     {
-        using var doc = JsonDocument.Parse(PointListFormatter.Json(Points));
+        using var doc = JsonDocument.Parse(PointListFormatter.Json(Points, Snapshots));
         var items = doc.RootElement.EnumerateArray().ToList();
         Assert.Equal(2, items.Count);
-        Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status"],
+        Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status", "verifiedAt", "snapshotExists"],
             items[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal("2026-11-28T10:00:00.000Z", items[0].GetProperty("verifiedAt").GetString());
+        Assert.True(items[0].GetProperty("snapshotExists").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, items[1].GetProperty("verifiedAt").ValueKind);
+        Assert.False(items[1].GetProperty("snapshotExists").GetBoolean());
         Assert.Equal("J1", items[0].GetProperty("job").GetString());
         Assert.Equal("web01", items[0].GetProperty("vm").GetString());
         Assert.Equal("000001-000000", items[0].GetProperty("restorePoint").GetString());

@@ -14,6 +14,7 @@ public sealed record RestoreArgs
     public string? Pool { get; init; }
     public bool DryRun { get; init; }
     public bool KeepSnapshots { get; init; }
+    public bool VerifyFirst { get; init; }
     public bool ForceUnverified { get; init; }
     public bool Json { get; init; }
 }

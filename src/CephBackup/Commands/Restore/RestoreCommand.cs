@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CephBackup.Cli;
+using CephBackup.Core;
 
 namespace CephBackup.Commands.Restore;
 
@@ -21,13 +22,22 @@ public static class RestoreCommand
             HelpName = "FOLDER",
         };
         var pool = new Option<string?>("--pool") { Description = "Pool of the new image (default: the source image's pool; with --from-dir Ceph:Pool)", HelpName = "POOL" };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Print the files in order and verify their checksums; touch nothing on Ceph" };
+        var dryRun = new Option<bool>("--dry-run")
+        {
+            Description = "Check everything a real restore checks (pool, free name, every file's size and sha256) and print the files in order; write nothing",
+        };
+        var verifyFirst = new Option<bool>("--verify-first")
+        {
+            Description = "Read and check every file before creating the image (reads each file twice); default: check while importing, remove the image on a mismatch",
+        };
         var keep = new Option<bool>("--keep-snapshots") { Description = "Keep the snapshots import-diff creates on the new image" };
         var force = new Option<bool>("--force-unverified") { Description = "Allow points whose checksum was not recorded when they were written" };
         var json = new Option<bool>("--json") { Description = "Machine output on stdout (one JSON object), no progress" };
-        var cmd = new Command("restore", "Restore a restore point into a new RBD image (never overwrites)")
+        var cmd = new Command("restore", "Restore a restore point into a new RBD image (never overwrites)\n\n" +
+                              ExitCodes.Help(ExitCode.InvalidInput, ExitCode.VerificationFailed, ExitCode.DatabaseError, ExitCode.CephError,
+                                  ExitCode.StorageError, ExitCode.CleanupIncomplete))
         {
-            positional, fromDir, pool, dryRun, keep, force, json,
+            positional, fromDir, pool, dryRun, verifyFirst, keep, force, json,
         };
         cmd.Validators.Add(r =>
         {
@@ -54,6 +64,7 @@ public static class RestoreCommand
                 Pool = pr.GetValue(pool),
                 DryRun = pr.GetValue(dryRun),
                 KeepSnapshots = pr.GetValue(keep),
+                VerifyFirst = pr.GetValue(verifyFirst),
                 ForceUnverified = pr.GetValue(force),
                 Json = pr.GetValue(json),
             }, ct);

@@ -29,7 +29,7 @@ public static class RestoreRunner
         try
         {
             if (a.DryRun) return await DryRunAsync(a, plan, service, stdout, progress, ct);
-            var r = await service.RestoreAsync(plan, new RestoreOptions { KeepSnapshots = a.KeepSnapshots }, progress, ct);
+            var r = await service.RestoreAsync(plan, new RestoreOptions { KeepSnapshots = a.KeepSnapshots, VerifyFirst = a.VerifyFirst }, progress, ct);
             progress?.Finish();
             if (a.Json)
                 await stdout.WriteLineAsync(JsonSerializer.Serialize(new
@@ -53,6 +53,8 @@ public static class RestoreRunner
     private static async Task<int> DryRunAsync(RestoreArgs a, RestorePlan plan, RestoreService service, TextWriter stdout,
         TerminalProgress? progress, CancellationToken ct)
     {
+        // The same refusals as a real run, in the same order: target first, then the files.
+        await service.CheckTargetAsync(plan.Target, ct);
         var checks = await service.CheckFilesAsync(plan, progress, ct);
         progress?.Finish();
         var ok = checks.All(c => c.Problem is null);
@@ -69,7 +71,7 @@ public static class RestoreRunner
             }, Json));
         else
         {
-            await stdout.WriteLineAsync($"dry run: {plan.Source} {plan.RestorePoint} -> {plan.Target} ({ReportFormatter.Size(plan.ImageSizeBytes)}); nothing is done on Ceph");
+            await stdout.WriteLineAsync($"dry run: {plan.Source} {plan.RestorePoint} -> {plan.Target} ({ReportFormatter.Size(plan.ImageSizeBytes)}); pool exists, name is free; nothing is written");
             foreach (var c in checks)
                 await stdout.WriteLineAsync($"  {c.File.RestorePoint} {c.File.Type.ToString().ToLowerInvariant(),-12} {ReportFormatter.Size(c.File.SizeBytes),12}  " +
                                             $"sha256 {(c.Verified ? "verified" : c.Problem is null ? "not recorded" : "FAILED")}  {c.File.Path}" +

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using CephBackup.Cli;
+using CephBackup.Core;
 
 namespace CephBackup.Commands.Verify;
 
@@ -16,7 +17,8 @@ public static class VerifyCommand
         {
             Description = "Also restore the newest point of each chain (each differential) into a scratch image and compare it with the source snapshot",
         };
-        var cmd = new Command("verify", "Re-read backup files and check them against the recorded size and sha256") { job, vm, image, since, deep };
+        var cmd = new Command("verify", "Re-read backup files and check them against the recorded size and sha256\n\n" +
+            ExitCodes.Help(ExitCode.InvalidInput, ExitCode.VerificationFailed, ExitCode.DatabaseError, ExitCode.CephError, ExitCode.CleanupIncomplete)) { job, vm, image, since, deep };
         cmd.SetAction((pr, ct) => action(new VerifyArgs
         {
             ConfigPath = pr.GetValue(global.Config),
