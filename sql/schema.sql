@@ -5,7 +5,8 @@
 --
 -- The six PHP tables keep their original columns, types and order (the PHP scripts still work);
 -- additions are: AUTO_INCREMENT ids (v2), backup_jobs.mode (v3), cephbackup_* tables (v4),
--- lookup indexes (v5), backup_jobs.max_parallel (v6). They carry no explicit charset, like the PHP dump: they take the database default.
+-- lookup indexes (v5), backup_jobs.max_parallel (v6),
+-- vms.libvirt_name and cephbackup_points.consistency (v8). They carry no explicit charset, like the PHP dump: they take the database default.
 
 CREATE TABLE `backup_jobs` (
   `idbackup_jobs` int(11) NOT NULL AUTO_INCREMENT,
@@ -30,6 +31,7 @@ CREATE TABLE `vms` (
   `idvms` int(11) NOT NULL AUTO_INCREMENT,
   `vm` varchar(45) DEFAULT NULL,
   `image` varchar(128) DEFAULT NULL,
+  `libvirt_name` varchar(128) DEFAULT NULL, -- libvirt domain when it differs from `vm` (v8)
   PRIMARY KEY (`idvms`),
   KEY `ix_vms_vm` (`vm`)
 );
@@ -110,6 +112,7 @@ CREATE TABLE `cephbackup_points` (
   `started_at` datetime(3) NOT NULL,        -- UTC
   `ended_at` datetime(3) NOT NULL,
   `verified_at` datetime(3) NULL,
+  `consistency` varchar(16) NULL,           -- crash / fs-frozen; NULL = unknown (older or imported) (v8)
   PRIMARY KEY (`id`),
   UNIQUE KEY `ux_points_job_image_chain_point` (`job_id`, `image`, `chain`, `point`),
   KEY `ix_points_vm` (`vm`),

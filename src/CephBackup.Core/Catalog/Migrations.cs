@@ -43,6 +43,7 @@ internal static class Migrations
         new(4, "cephbackup tables", CephBackupTablesAsync),
         new(5, "indexes", IndexesAsync),
         new(6, "job max_parallel", JobMaxParallelAsync),
+        new(8, "libvirt name and point consistency", ConsistencyAsync),
     ];
 
     public static int Latest => All[^1].Version;
@@ -217,5 +218,13 @@ internal static class Migrations
     {
         if (await c.ColumnExtraAsync("backup_jobs", "max_parallel") is null)
             await c.ExecAsync("ALTER TABLE `backup_jobs` ADD COLUMN `max_parallel` int NULL DEFAULT NULL");
+    }
+
+    private static async Task ConsistencyAsync(MigrationContext c)
+    {
+        if (await c.ColumnExtraAsync("vms", "libvirt_name") is null)
+            await c.ExecAsync("ALTER TABLE `vms` ADD COLUMN `libvirt_name` varchar(128) NULL DEFAULT NULL");
+        if (await c.ColumnExtraAsync("cephbackup_points", "consistency") is null)
+            await c.ExecAsync("ALTER TABLE `cephbackup_points` ADD COLUMN `consistency` varchar(16) NULL DEFAULT NULL");
     }
 }

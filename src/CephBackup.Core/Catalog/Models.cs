@@ -32,6 +32,8 @@ public sealed record JobImage
     public string? Image { get; init; }
     public int Inc { get; init; }
     public int Full { get; init; }
+    /// <summary><c>vms.libvirt_name</c>: the libvirt domain when it differs from <see cref="Vm"/> (v8).</summary>
+    public string? LibvirtName { get; init; }
 }
 
 public enum PointType { Full, Incremental, Differential }
@@ -92,6 +94,8 @@ public sealed record BackupPoint
     public DateTime StartedAt { get; init; }
     public DateTime EndedAt { get; init; }
     public DateTime? VerifiedAt { get; init; }
+    /// <summary>crash | fs-frozen (Consistency/PointConsistency); null for points from before v8 or imported.</summary>
+    public string? Consistency { get; init; }
 
     public string RestorePoint => $"{Chain:D6}-{Point:D6}";
 }

@@ -9,14 +9,14 @@ public sealed partial class MySqlCatalog
         id AS Id, job_id AS JobId, job_name AS JobName, link_id AS LinkId, vm AS Vm, image AS Image,
         chain AS Chain, point AS Point, type AS Type, base_point AS BasePoint, snapshot AS Snapshot,
         file_path AS FilePath, size_bytes AS SizeBytes, image_size_bytes AS ImageSizeBytes, sha256 AS Sha256,
-        status AS Status, started_at AS StartedAt, ended_at AS EndedAt, verified_at AS VerifiedAt
+        status AS Status, started_at AS StartedAt, ended_at AS EndedAt, verified_at AS VerifiedAt, consistency AS Consistency
         """;
 
     private const string InsertPoint = """
         INSERT INTO cephbackup_points (job_id, job_name, link_id, vm, image, chain, point, type, base_point, snapshot,
-            file_path, size_bytes, image_size_bytes, sha256, status, started_at, ended_at, verified_at)
+            file_path, size_bytes, image_size_bytes, sha256, status, started_at, ended_at, verified_at, consistency)
         VALUES (@JobId, @JobName, @LinkId, @Vm, @Image, @Chain, @Point, @Type, @BasePoint, @Snapshot,
-            @FilePath, @SizeBytes, @ImageSizeBytes, @Sha256, @Status, @StartedAt, @EndedAt, @VerifiedAt);
+            @FilePath, @SizeBytes, @ImageSizeBytes, @Sha256, @Status, @StartedAt, @EndedAt, @VerifiedAt, @Consistency);
         SELECT LAST_INSERT_ID();
         """;
 
@@ -109,7 +109,7 @@ public sealed partial class MySqlCatalog
         return new
         {
             p.JobId, p.JobName, p.LinkId, p.Vm, p.Image, p.Chain, p.Point, Type = p.Type.ToDb(), p.BasePoint, p.Snapshot,
-            p.FilePath, p.SizeBytes, p.ImageSizeBytes, p.Sha256, p.Status, p.StartedAt, p.EndedAt, p.VerifiedAt,
+            p.FilePath, p.SizeBytes, p.ImageSizeBytes, p.Sha256, p.Status, p.StartedAt, p.EndedAt, p.VerifiedAt, p.Consistency,
         };
     }
 
@@ -135,13 +135,14 @@ public sealed partial class MySqlCatalog
         public DateTime StartedAt { get; init; }
         public DateTime EndedAt { get; init; }
         public DateTime? VerifiedAt { get; init; }
+        public string? Consistency { get; init; }
 
         public BackupPoint ToPoint() => new()
         {
             Id = Id, JobId = JobId, JobName = JobName, LinkId = LinkId, Vm = Vm, Image = Image, Chain = Chain,
             Point = Point, Type = PointTypes.FromDb(Type), BasePoint = BasePoint, Snapshot = Snapshot,
             FilePath = FilePath, SizeBytes = SizeBytes, ImageSizeBytes = ImageSizeBytes, Sha256 = Sha256,
-            Status = Status, StartedAt = StartedAt, EndedAt = EndedAt, VerifiedAt = VerifiedAt,
+            Status = Status, StartedAt = StartedAt, EndedAt = EndedAt, VerifiedAt = VerifiedAt, Consistency = Consistency,
         };
     }
 }

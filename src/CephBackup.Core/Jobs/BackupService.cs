@@ -1,5 +1,6 @@
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Planning;
 using CephBackup.Core.Reporting;
 using CephBackup.Core.Storage;
@@ -32,7 +33,7 @@ public sealed record HostIdentity(string Host, int Pid);
 
 /// <summary><c>cephbackup exec</c>: runs every due job, one report mail per job.</summary>
 public sealed class BackupService(ICatalog catalog, IJobLockProvider locks, IRbd rbd, IMailSender mail,
-    CephOptions ceph, MountTable mounts, TimeProvider time, HostIdentity host, ILogger log)
+    CephOptions ceph, MountTable mounts, TimeProvider time, HostIdentity host, ILogger log, ConsistencyService? consistency = null)
 {
     public async Task<ExecOutcome> RunAsync(ExecRequest req, TextWriter planOut, CancellationToken ct)
     {
@@ -49,7 +50,7 @@ public sealed class BackupService(ICatalog catalog, IJobLockProvider locks, IRbd
         foreach (var job in jobs)
         {
             ct.ThrowIfCancellationRequested();
-            var runner = new JobBackup(catalog, locks, rbd, ceph, mounts, time, host, log.ForContext("Job", job.Name));
+            var runner = new JobBackup(catalog, locks, rbd, ceph, mounts, time, host, log.ForContext("Job", job.Name), consistency);
             var report = await runner.RunAsync(job, today, req.DryRun, prefixes, planOut, ct);
             reports.Add(report);
             if (report.Result == JobResult.Skipped || req.DryRun) continue;

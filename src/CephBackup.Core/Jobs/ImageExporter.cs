@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Planning;
 using CephBackup.Core.Storage;
 using Serilog;
@@ -28,7 +29,8 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
             PointFiles.DeleteAll(plan.PointFile);
     }
 
-    public async Task<BackupPoint> ExportAsync(JobSettings job, ImagePlan plan, DateTime startedUtc, CancellationToken ct)
+    /// <param name="vm">How the VM's snapshots were taken and its definition (issue #14); null = crash, no definition.</param>
+    public async Task<BackupPoint> ExportAsync(JobSettings job, ImagePlan plan, DateTime startedUtc, CancellationToken ct, VmCapture? vm = null)
     {
         var dir = Path.GetDirectoryName(plan.PointFile)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -49,14 +51,15 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
             Image = plan.Target.ImageName, Chain = plan.Point.Chain, Point = plan.Point.Point, Type = plan.Point.Type,
             BasePoint = plan.Point.BasePoint, Snapshot = plan.Snapshot, FilePath = plan.PointFile,
             SizeBytes = written.SizeBytes, ImageSizeBytes = written.Header!.ImageSize, Sha256 = written.Sha256,
-            Status = PointStatus.Ok, StartedAt = startedUtc, EndedAt = ended,
+            Status = PointStatus.Ok, StartedAt = startedUtc, EndedAt = ended, Consistency = vm?.Consistency ?? PointConsistency.Crash,
         };
+        if (vm?.Definition is { } definition) DefinitionFiles.Write(plan.PointFile, definition);
         PointFiles.Commit(plan.PointFile, new PointSidecar
         {
             Job = job.Name, Vm = point.Vm, Image = point.Image, Chain = point.Chain, Point = point.Point,
             Type = point.Type.ToDb(), BasePoint = point.BasePoint, Snapshot = point.Snapshot, FromSnapshot = plan.FromSnapshot,
             ImageSizeBytes = point.ImageSizeBytes, SizeBytes = point.SizeBytes, Sha256 = point.Sha256!,
-            StartedAt = startedUtc, EndedAt = ended,
+            StartedAt = startedUtc, EndedAt = ended, Consistency = point.Consistency, VmDefinitionSha256 = vm?.Definition?.Sha256,
         });
         log.Debug("Wrote {File} ({Bytes} bytes) in {Seconds:F1}s", plan.PointFile, written.SizeBytes, sw.Elapsed.TotalSeconds);
         return point;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Planning;
 using CephBackup.Core.Reporting;
 using CephBackup.Core.Storage;
@@ -10,8 +11,9 @@ namespace CephBackup.Core.Jobs;
 
 /// <summary>One job of an exec run: checks, lock, then each VM's disks snapshotted together and exported.</summary>
 internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd rbd, CephOptions ceph,
-    MountTable mounts, TimeProvider time, HostIdentity host, ILogger log)
+    MountTable mounts, TimeProvider time, HostIdentity host, ILogger log, ConsistencyService? consistency = null)
 {
+    private readonly ConsistencyService _consistency = consistency ?? ConsistencyService.Off;
     private readonly ImagePlanning _planning = new(catalog, rbd, time);
     private readonly ImageExporter _exporter = new(rbd, time, log);
 
@@ -74,7 +76,7 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
                 warnings.Add("lost the job lock (database connection dropped): stopped before the remaining images");
                 break;
             }
-            results.AddRange(await BackupVmAsync(job, vm.ToList(), ct));
+            results.AddRange(await BackupVmAsync(job, vm.ToList(), warnings, ct));
         }
         var end = time.GetUtcNow();
         var catalogLost = false;
@@ -94,11 +96,15 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
         };
     }
 
-    /// <summary>Snapshots every disk of the VM back to back (crash-consistent with each other), then exports each.</summary>
-    private async Task<List<ImageReport>> BackupVmAsync(JobSettings job, List<JobImage> disks, CancellationToken ct)
+    /// <summary>
+    /// Plans every disk of the VM, then takes all its snapshots back to back inside one consistency window
+    /// (pre-hook, freeze … thaw, post-hook: issue #14), then exports each. Planning, base-file checks and
+    /// exports stay outside the window so the guest is stalled only for the snapshots.
+    /// </summary>
+    private async Task<List<ImageReport>> BackupVmAsync(JobSettings job, List<JobImage> disks, List<string> warnings, CancellationToken ct)
     {
         var reports = new List<ImageReport>();
-        var ready = new List<(ImagePlan Plan, DateTimeOffset Start)>();
+        var planned = new List<(ImagePlan Plan, DateTimeOffset Start)>();
         foreach (var disk in disks)
         {
             var t0 = time.GetUtcNow();
@@ -109,30 +115,58 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
                 await catalog.SetImageLastRunAsync(disk.LinkId, t0.UtcDateTime, ct);
                 plan = await _planning.PlanAsync(job, target, ct);
                 await _exporter.CleanLeftoversAsync(plan, ct);
-                await rbd.SnapCreateAsync(target.Ref, plan.Snapshot, ct);
-                ready.Add((plan, t0));
+                planned.Add((plan, t0));
             }
             catch (Exception e) when (e is CephBackupException or IOException or UnauthorizedAccessException)
             {
                 reports.Add(await FailedAsync(job, disk, plan, t0, e.Message, ct));
             }
         }
+        if (planned.Count == 0) return reports;
+
+        // ---- consistency window (issue #14): nothing but the snapshots between EnterAsync and dispose ----
+        var scope = new VmScope(job.Name, planned[0].Plan.Target.Vm,
+            disks.Select(d => d.LibvirtName).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n)) ?? planned[0].Plan.Target.Vm,
+            planned.Select(p => p.Plan.Target.Ref.ToString()).ToList(), planned.Select(p => p.Plan.Point.RestorePoint).ToList());
+        var ready = new List<(ImagePlan Plan, DateTimeOffset Start)>();
+        var failed = new List<(ImagePlan Plan, DateTimeOffset Start, string Error)>();
+        var window = await _consistency.EnterAsync(scope, ct);
+        await using (window)
+        {
+            foreach (var (plan, t0) in planned)
+            {
+                if (window.SkipReason is { } skip) { failed.Add((plan, t0, skip)); continue; }
+                try
+                {
+                    await rbd.SnapCreateAsync(plan.Target.Ref, plan.Snapshot, ct);
+                    ready.Add((plan, t0));
+                }
+                catch (CephBackupException e) { failed.Add((plan, t0, e.Message)); }
+            }
+        }
+        warnings.AddRange(window.Warnings);
+        foreach (var (plan, t0, error) in failed)
+            reports.Add(await FailedAsync(job, plan.Target.Link, plan, t0, error, ct));
+        if (ready.Count == 0) return reports;
+        var capture = new VmCapture(window.Consistency, await _consistency.CaptureDefinitionAsync(scope, warnings, ct));
+        // ---- end of the consistency window part ----
+
         foreach (var (plan, t0) in ready)
-            reports.Add(await ExportAsync(job, plan, t0, ct));
+            reports.Add(await ExportAsync(job, plan, t0, capture, ct));
         return reports;
     }
 
-    private async Task<ImageReport> ExportAsync(JobSettings job, ImagePlan plan, DateTimeOffset t0, CancellationToken ct)
+    private async Task<ImageReport> ExportAsync(JobSettings job, ImagePlan plan, DateTimeOffset t0, VmCapture capture, CancellationToken ct)
     {
         try
         {
-            var point = await _exporter.ExportAsync(job, plan, t0.UtcDateTime, ct);
+            var point = await _exporter.ExportAsync(job, plan, t0.UtcDateTime, ct, capture);
             await catalog.RecordPointAsync(point, Log(job, plan, t0, point.EndedAt, "SUCCESS", null), ct);
             var r = new ImageReport
             {
                 Vm = plan.Target.Vm, Image = plan.Target.ImageName, Start = t0, End = new DateTimeOffset(point.EndedAt, TimeSpan.Zero),
                 SizeBytes = point.SizeBytes, Type = TypeLabel(plan.Point.Type), RestorePoint = plan.Point.RestorePoint,
-                Result = ImageResult.Success, Detail = plan.Point.Reason,
+                Result = ImageResult.Success, Detail = plan.Point.Reason, Consistency = point.Consistency,
             };
             log.Information("{Vm}/{Image}: {Type} {RestorePoint} {Bytes} bytes in {Seconds:F1}s ({Rate} MB/s) SUCCESS ({Reason})",
                 r.Vm, r.Image, r.Type, r.RestorePoint, r.SizeBytes, r.Duration.TotalSeconds, r.MegabytesPerSecond?.ToString("F0", CultureInfo.InvariantCulture) ?? "-", plan.Point.Reason);

@@ -16,6 +16,8 @@ public sealed record ImageReport
     public ImageResult Result { get; init; }
     /// <summary>Why this type was chosen (rotation, self-healing …) or the error.</summary>
     public string? Detail { get; init; }
+    /// <summary>crash | fs-frozen for a written point (docs/CONSISTENCY.md); null otherwise.</summary>
+    public string? Consistency { get; init; }
 
     public TimeSpan Duration => End - Start;
     /// <summary>Decimal MB/s like the PHP report; null when the duration is too short to say.</summary>

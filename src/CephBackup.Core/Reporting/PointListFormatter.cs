@@ -11,7 +11,7 @@ namespace CephBackup.Core.Reporting;
 /// </summary>
 public static class PointListFormatter
 {
-    public static readonly string[] Columns = ["DATE", "TYPE", "RESTPOINT", "SIZE", "BACKUP-JOB", "IMAGE", "STATUS"];
+    public static readonly string[] Columns = ["DATE", "TYPE", "RESTPOINT", "SIZE", "BACKUP-JOB", "IMAGE", "STATUS", "CONSISTENCY"];
 
     /// <summary>
     /// DATE is when the point's backup started (its snapshot was taken right after), in <paramref name="zone"/>
@@ -23,7 +23,7 @@ public static class PointListFormatter
         rows.AddRange(points.Select(p => new[]
         {
             ReportFormatter.Time(AsUtc(p.StartedAt), zone), TypeLabel(p.Type), p.RestorePoint,
-            ReportFormatter.Size(p.SizeBytes), p.JobName, p.Image, p.Status,
+            ReportFormatter.Size(p.SizeBytes), p.JobName, p.Image, p.Status, p.Consistency ?? "-",
         }));
         var widths = Enumerable.Range(0, Columns.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();
@@ -47,7 +47,7 @@ public static class PointListFormatter
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>One array of objects with exactly: job, vm, image, restorePoint, type, time (UTC), sizeBytes, sha256, status.</summary>
+    /// <summary>One array of objects with exactly: job, vm, image, restorePoint, type, time (UTC), sizeBytes, sha256, status, consistency (null = unknown).</summary>
     public static string Json(IReadOnlyList<BackupPoint> points)
     {
         using var ms = new MemoryStream();
@@ -66,6 +66,7 @@ public static class PointListFormatter
                 w.WriteNumber("sizeBytes", p.SizeBytes);
                 if (p.Sha256 is null) w.WriteNull("sha256"); else w.WriteString("sha256", p.Sha256);
                 w.WriteString("status", p.Status);
+                if (p.Consistency is null) w.WriteNull("consistency"); else w.WriteString("consistency", p.Consistency);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -22,6 +22,10 @@ public sealed record PointSidecar
     public required string Sha256 { get; init; }
     public DateTime StartedAt { get; init; }
     public DateTime EndedAt { get; init; }
+    /// <summary>crash | fs-frozen (see docs/CONSISTENCY.md).</summary>
+    public string? Consistency { get; init; }
+    /// <summary>SHA-256 of <c>NNNNNN.vm.xml</c>, the VM's libvirt definition saved with this point (when libvirt is on).</summary>
+    public string? VmDefinitionSha256 { get; init; }
     public string ToolVersion { get; init; } = Version;
 
     /// <summary>The cephbackup version that wrote a sidecar (informational version of this assembly).</summary>
@@ -52,7 +56,8 @@ public static class PointFiles
     public static void DeleteAll(string pointFile)
     {
         foreach (var f in new[] { Partial(pointFile), ShaFile(pointFile), JsonFile(pointFile), pointFile,
-                     ShaFile(pointFile) + ".partial", JsonFile(pointFile) + ".partial" })
+                     ShaFile(pointFile) + ".partial", JsonFile(pointFile) + ".partial",
+                     pointFile + ".vm.xml", pointFile + ".vm.xml.partial" })
             File.Delete(f);
     }
 

@@ -1,5 +1,6 @@
 using CephBackup.Core;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Jobs;
 using CephBackup.Core.Reporting;
 using Microsoft.Extensions.Configuration;
@@ -9,6 +10,8 @@ namespace CephBackup.Cli;
 public sealed record AppConfig(string ConnectionString, CephOptions Ceph, MailOptions Mail, IConfiguration Raw)
 {
     public BackupOptions Backup { get; init; } = new();
+    /// <summary><c>Hooks:*</c> and <c>Libvirt:*</c> (docs/CONSISTENCY.md).</summary>
+    public ConsistencyOptions Consistency { get; init; } = ConsistencyOptions.Off;
 }
 
 /// <summary>
@@ -25,6 +28,8 @@ public static class AppConfigLoader
         ["Ceph"] = ["Pool", "ConfFile", "ClientId", "Keyring", "RbdPath", "TimeoutSeconds", "ConcurrentOps"],
         ["Backup"] = ["Parallelism"],
         ["Mail"] = ["Enabled", "Host", "Port", "Security", "User", "Password", "From", "To"],
+        ["Hooks"] = ConsistencyConfig.HookKeys,
+        ["Libvirt"] = ConsistencyConfig.LibvirtKeys,
     };
 
     public static string ResolvePath(string? option, Func<string, string?> env) =>
@@ -87,7 +92,7 @@ public static class AppConfigLoader
             if (mail.To.Count == 0) throw Error("Mail:To needs at least one address when Mail:Enabled is true");
         }
         var backup = new BackupOptions { Parallelism = Int(cfg, "Backup:Parallelism", 2, 1, 64) };
-        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup };
+        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup, Consistency = ConsistencyConfig.Load(cfg) };
     }
 
     /// <summary>
@@ -110,9 +115,9 @@ public static class AppConfigLoader
         }
     }
 
-    private static string? Str(IConfiguration c, string key) => string.IsNullOrWhiteSpace(c[key]) ? null : c[key]!.Trim();
+    internal static string? Str(IConfiguration c, string key) => string.IsNullOrWhiteSpace(c[key]) ? null : c[key]!.Trim();
 
-    private static int Int(IConfiguration c, string key, int def, int min, int max)
+    internal static int Int(IConfiguration c, string key, int def, int min, int max)
     {
         var s = Str(c, key);
         if (s is null) return def;
@@ -120,7 +125,7 @@ public static class AppConfigLoader
         return v;
     }
 
-    private static bool Bool(IConfiguration c, string key, bool def)
+    internal static bool Bool(IConfiguration c, string key, bool def)
     {
         var s = Str(c, key);
         if (s is null) return def;
@@ -138,5 +143,5 @@ public static class AppConfigLoader
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 
-    private static CephBackupException Error(string message) => new(ExitCode.ConfigError, "config: " + message);
+    internal static CephBackupException Error(string message) => new(ExitCode.ConfigError, "config: " + message);
 }

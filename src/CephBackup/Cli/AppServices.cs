@@ -1,6 +1,7 @@
 using CephBackup.Core;
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Jobs;
 using CephBackup.Core.Reporting;
 using CephBackup.Core.Storage;
@@ -44,7 +45,8 @@ public sealed class AppServices : IAsyncDisposable
     }
 
     public BackupService Backup() => new(Catalog, Locks, Rbd, Mail, Config.Ceph, new MountTable(), Time,
-        new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+        new HostIdentity(Environment.MachineName, Environment.ProcessId), Log,
+        new ConsistencyService(Config.Consistency, new ProcessRunner(), Log));
 
     public RetentionService Retention() => new(Catalog, Mail, Log);
 
