@@ -92,6 +92,7 @@ public sealed partial class HookRunner(HookOptions options, IProcessRunner runne
         return last is null ? "" : ": " + (last.Length > 300 ? last[..300] + "…" : last);
     }
 
-    [GeneratedRegex(@"\{[A-Za-z_][A-Za-z0-9_]*\}")]
+    // Lower-case words in braces only, and not ${VAR}: a "/bin/sh -c" hook may use shell expansions.
+    [GeneratedRegex(@"(?<!\$)\{[a-z_]+\}")]
     private static partial Regex PlaceholderLike();
 }

@@ -62,7 +62,7 @@ public class ListTests : IAsyncLifetime
         {
             var p = expected[i];
             var local = TimeZoneInfo.ConvertTime(new DateTimeOffset(p.StartedAt), Zone).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture);
-            Assert.Equal([local, PointListFormatter.TypeLabel(p.Type), p.RestorePoint, ReportFormatter.Size(new FileInfo(p.FilePath).Length), p.JobName, p.Image, "ok"],
+            Assert.Equal([local, PointListFormatter.TypeLabel(p.Type), p.RestorePoint, ReportFormatter.Size(new FileInfo(p.FilePath).Length), p.JobName, p.Image, "ok", "crash"],
                 SplitRow(lines[i + 1]));
             Assert.EndsWith("+05:30", local);
         }
@@ -75,7 +75,7 @@ public class ListTests : IAsyncLifetime
         for (var i = 0; i < 12; i++)
         {
             var (p, o) = (expected[i], json[i]);
-            Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status"], o.EnumerateObject().Select(x => x.Name));
+            Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status", "consistency"], o.EnumerateObject().Select(x => x.Name));
             Assert.Equal(p.JobName, o.GetProperty("job").GetString());
             Assert.Equal("vm2", o.GetProperty("vm").GetString());
             Assert.Equal(p.Image, o.GetProperty("image").GetString());
@@ -86,6 +86,7 @@ public class ListTests : IAsyncLifetime
             Assert.Equal(new FileInfo(p.FilePath).Length, o.GetProperty("sizeBytes").GetInt64());
             Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(p.FilePath))), o.GetProperty("sha256").GetString());
             Assert.Equal("ok", o.GetProperty("status").GetString());
+            Assert.Equal("crash", o.GetProperty("consistency").GetString());
         }
         Assert.Equal(["full", "differential", "differential"], json.Where(o => o.GetProperty("job").GetString() == "JD" && o.GetProperty("image").GetString() == b).Select(o => o.GetProperty("type").GetString()));
 
@@ -120,7 +121,7 @@ public class ListTests : IAsyncLifetime
         Assert.Equal(ExitCode.InvalidInput, (await ListFailsAsync(new ListArgs { Vm = "idle01", Image = "other" })).Item1);
 
         var text = await ListAsync(new ListArgs { Vm = "idle01" });
-        Assert.Equal(["DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  IMAGE  STATUS", "(no restore points of VM idle01)"], text.TrimEnd('\n').Split('\n'));
+        Assert.Equal(["DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  IMAGE  STATUS  CONSISTENCY", "(no restore points of VM idle01)"], text.TrimEnd('\n').Split('\n'));
         Assert.Equal("[]", (await ListAsync(new ListArgs { Vm = "idle01", Job = "JU", Json = true })).Trim());
     }
 }
