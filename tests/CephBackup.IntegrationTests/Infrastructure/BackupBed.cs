@@ -46,9 +46,9 @@ public sealed class BackupBed : IAsyncDisposable
 
     public MailOptions Mail => new() { Enabled = true, Host = "127.0.0.1", Port = Smtp.Port, Security = MailSecurity.None, From = "backup@test", To = ["admin@test"] };
 
-    public BackupService Service(TimeProvider? time = null, MailOptions? mail = null) =>
+    public BackupService Service(TimeProvider? time = null, MailOptions? mail = null, Core.Consistency.ConsistencyService? consistency = null) =>
         new(Catalog, new MySqlJobLockProvider(Db.ConnectionString), Rbd, new SmtpMailSender(mail ?? Mail), Ceph,
-            new MountTable(), time ?? TimeProvider.System, new HostIdentity("testhost", Environment.ProcessId), Log);
+            new MountTable(), time ?? TimeProvider.System, new HostIdentity("testhost", Environment.ProcessId), Log, consistency);
 
     public async Task<ExecOutcome> ExecAsync(string? job = null, bool dryRun = false, TextWriter? plan = null) =>
         await Service().RunAsync(new ExecRequest { JobName = job, DryRun = dryRun }, plan ?? new StringWriter(), CancellationToken.None);
