@@ -81,8 +81,7 @@ internal sealed class ConsistencyKit
     public string[] TraceLines() => File.Exists(Trace) ? File.ReadAllLines(Trace) : [];
 
     public async Task<ExecOutcome> ExecAsync(ConsistencyOptions options) =>
-        await _bed.Service(consistency: new ConsistencyService(options, new ProcessRunner(), _bed.Log))
-            .RunAsync(new ExecRequest(), new StringWriter(), CancellationToken.None);
+        await _bed.Service(consistency: options).RunAsync(new ExecRequest(), CancellationToken.None);
 
     /// <summary>Adds the sections to a <see cref="CliRun"/> config file (for runs of the real executable).</summary>
     public static void AddConfig(CliRun cli, string section, JsonObject values)

@@ -126,10 +126,11 @@ public class HookTests : IAsyncLifetime
         var outcome = await _kit.ExecAsync(new ConsistencyOptions { Hooks = new HookOptions { PreSnapshot = [pre], PostSnapshot = [post] } });
 
         Assert.Equal(ExitCode.PartialFailure, outcome.ExitCode);
-        Assert.Equal(ImageResult.Failed, Assert.Single(outcome.Jobs[0].Images).Result);
+        var report = Assert.Single(outcome.Jobs[0].Images);
+        Assert.Equal(ImageResult.Failed, report.Result);
+        Assert.Contains("exists", report.Detail);
         Assert.Empty(await Points(img));
-        Assert.Contains("hook post-snapshot", _kit.TraceLines());
-        Assert.Contains($"snaps {TestEnv.Pool}/{img} 1", _kit.TraceLines());
+        Assert.Equal(["hook post-snapshot"], _kit.TraceLines().Where(l => l.StartsWith("hook ")));
     }
 
     [Fact]
@@ -147,10 +148,9 @@ public class HookTests : IAsyncLifetime
             ["PreSnapshot"] = new JsonArray(pre), ["PostSnapshot"] = new JsonArray(post, "{vm}"), ["TimeoutSeconds"] = 120,
         });
 
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("dotnet");
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "cephbackup.dll"), "exec", "--config", cli.ConfigPath }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
         var sw = Stopwatch.StartNew();
         while (!File.Exists(marker) && !p.HasExited && sw.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(20);
         Assert.True(File.Exists(marker), "the pre-hook never started: " + cli.AllLogs());
@@ -160,7 +160,6 @@ public class HookTests : IAsyncLifetime
         await p.WaitForExitAsync(cts.Token);
 
         Assert.Equal((int)ExitCode.Cancelled, p.ExitCode);
-        Assert.Contains("cancelled", await stderr);
         Assert.Contains("hook post-snapshot", _kit.TraceLines());
         Assert.Contains("arg vmx", _kit.TraceLines());
         Assert.Contains($"snaps {TestEnv.Pool}/{img} 0", _kit.TraceLines());
