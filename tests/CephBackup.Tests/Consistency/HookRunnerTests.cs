@@ -67,4 +67,13 @@ public class HookRunnerTests
         Assert.Equal("post-snapshot hook timed out after 2 s (its process tree was killed)", post!.Error);
         Assert.True(post.TimedOut);
     }
+
+    [Fact]
+    public async Task A_hook_that_cannot_be_started_is_a_failure_not_a_crash()
+    {
+        var runner = new ScriptedRunner().On("/missing/hook", (_, _) => throw new CephBackup.Core.CephBackupException(CephBackup.Core.ExitCode.CephError, "cannot run '/missing/hook': No such file or directory"));
+        var hooks = new HookRunner(new HookOptions { PreSnapshot = ["/missing/hook"] }, runner);
+        var r = await hooks.RunAsync(HookPhase.PreSnapshot, Scope, default);
+        Assert.Equal("pre-snapshot hook: cannot run '/missing/hook': No such file or directory", r!.Error);
+    }
 }
