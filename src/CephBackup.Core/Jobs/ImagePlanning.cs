@@ -72,16 +72,20 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
             var stored = codec.StoredPath(p.FilePath);
             if (new FileInfo(stored).Length != p.SizeBytes) return $"base file {stored} has size {new FileInfo(stored).Length}, recorded {p.SizeBytes}";
         }
-        // The file the new diff extends must still hold what was recorded: a changed byte there would poison
-        // every later point. Re-reading a multi-GiB full every night is the price of certainty, so it is
-        // re-hashed only when it was written to after it was last known good (mtime, like git's stat cache);
-        // silent bit rot without a write is what `verify` is for.
-        var baseFile = PointCodecs.Find(basePoint.FilePath)!.StoredPath(basePoint.FilePath);
-        var knownGood = basePoint.VerifiedAt is { } v && v > basePoint.EndedAt ? v : basePoint.EndedAt;
-        if (File.GetLastWriteTimeUtc(baseFile) <= DateTime.SpecifyKind(knownGood, DateTimeKind.Utc)) return null;
-        var sha = await PointFiles.Sha256OfFileAsync(baseFile, ct);
-        if (sha != basePoint.Sha256) return $"base file {baseFile} does not match its recorded sha256";
-        await catalog.SetVerifiedAsync(basePoint.Id, time.GetUtcNow().UtcDateTime, ct);
+        // Every file the new diff needs must still hold what was recorded: a changed byte in any of them
+        // (not only the newest: an incremental needs the whole chain) makes every later point unrestorable.
+        // Re-reading a multi-GiB full every night is the price of certainty, so a file is re-hashed only when
+        // it was written to after it was last known good (mtime, like git's stat cache); silent bit rot
+        // without a write is what `verify` is for.
+        foreach (var p in needed)
+        {
+            var file = PointCodecs.Find(p.FilePath)!.StoredPath(p.FilePath);
+            var knownGood = p.VerifiedAt is { } v && v > p.EndedAt ? v : p.EndedAt;
+            if (File.GetLastWriteTimeUtc(file) <= DateTime.SpecifyKind(knownGood, DateTimeKind.Utc)) continue;
+            var sha = await PointFiles.Sha256OfFileAsync(file, ct);
+            if (sha != p.Sha256) return $"base file {file} does not match its recorded sha256";
+            await catalog.SetVerifiedAsync(p.Id, time.GetUtcNow().UtcDateTime, ct);
+        }
         return null;
     }
 }
