@@ -6,8 +6,8 @@
 -- The six PHP tables keep their original columns, types and order (the PHP scripts still work);
 -- additions are: AUTO_INCREMENT ids (v2), backup_jobs.mode (v3), cephbackup_* tables (v4),
 -- lookup indexes (v5), backup_jobs.max_parallel (v6), compression (v7: backup_jobs.compression,
--- cephbackup_points.format/stream_*), cephbackup_leases (v9). They carry no explicit charset, like the PHP
--- dump: they take the database default.
+-- cephbackup_points.format/stream_*), vms.libvirt_name and cephbackup_points.consistency (v8),
+-- cephbackup_leases (v9). They carry no explicit charset, like the PHP dump: they take the database default.
 
 CREATE TABLE `backup_jobs` (
   `idbackup_jobs` int(11) NOT NULL AUTO_INCREMENT,
@@ -33,6 +33,7 @@ CREATE TABLE `vms` (
   `idvms` int(11) NOT NULL AUTO_INCREMENT,
   `vm` varchar(45) DEFAULT NULL,
   `image` varchar(128) DEFAULT NULL,
+  `libvirt_name` varchar(128) DEFAULT NULL, -- libvirt domain when it differs from `vm` (v8)
   PRIMARY KEY (`idvms`),
   KEY `ix_vms_vm` (`vm`)
 );
@@ -116,6 +117,7 @@ CREATE TABLE `cephbackup_points` (
   `format` varchar(16) NULL DEFAULT NULL,   -- 'plain' (file_path) / 'zstd' (file_path + '.zst'); NULL = plain, before v7
   `stream_size_bytes` bigint NULL DEFAULT NULL, -- the rbd diff stream inside the stored file (v7)
   `stream_sha256` char(64) NULL DEFAULT NULL,
+  `consistency` varchar(16) NULL,           -- crash / fs-frozen; NULL = unknown (older or imported) (v8)
   PRIMARY KEY (`id`),
   UNIQUE KEY `ux_points_job_image_chain_point` (`job_id`, `image`, `chain`, `point`),
   KEY `ix_points_vm` (`vm`),

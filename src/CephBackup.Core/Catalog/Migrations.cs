@@ -44,6 +44,7 @@ internal static class Migrations
         new(5, "indexes", IndexesAsync),
         new(6, "job max_parallel", JobMaxParallelAsync),
         new(7, "compression", CompressionAsync),
+        new(8, "libvirt name and point consistency", ConsistencyAsync),
         new(9, "leases", LeaseTables.CreateAsync),
     ];
 
@@ -233,5 +234,13 @@ internal static class Migrations
         foreach (var (column, type) in points)
             if (await c.ColumnExtraAsync("cephbackup_points", column) is null)
                 await c.ExecAsync($"ALTER TABLE `cephbackup_points` ADD COLUMN `{column}` {type} NULL DEFAULT NULL");
+    }
+
+    private static async Task ConsistencyAsync(MigrationContext c)
+    {
+        if (await c.ColumnExtraAsync("vms", "libvirt_name") is null)
+            await c.ExecAsync("ALTER TABLE `vms` ADD COLUMN `libvirt_name` varchar(128) NULL DEFAULT NULL");
+        if (await c.ColumnExtraAsync("cephbackup_points", "consistency") is null)
+            await c.ExecAsync("ALTER TABLE `cephbackup_points` ADD COLUMN `consistency` varchar(16) NULL DEFAULT NULL");
     }
 }

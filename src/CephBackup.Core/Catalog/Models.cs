@@ -34,6 +34,8 @@ public sealed record JobImage
     public string? Image { get; init; }
     public int Inc { get; init; }
     public int Full { get; init; }
+    /// <summary><c>vms.libvirt_name</c>: the libvirt domain when it differs from <see cref="Vm"/> (v8).</summary>
+    public string? LibvirtName { get; init; }
 }
 
 public enum PointType { Full, Incremental, Differential }
@@ -100,6 +102,8 @@ public sealed record BackupPoint
     public long? StreamSizeBytes { get; init; }
     /// <summary>sha256 of the rbd diff stream (equal to <see cref="Sha256"/> for a plain point); null when unknown.</summary>
     public string? StreamSha256 { get; init; }
+    /// <summary>crash | fs-frozen (Consistency/PointConsistency); null for points from before v8 or imported.</summary>
+    public string? Consistency { get; init; }
 
     public string RestorePoint => $"{Chain:D6}-{Point:D6}";
 }

@@ -10,16 +10,16 @@ public sealed partial class MySqlCatalog
         chain AS Chain, point AS Point, type AS Type, base_point AS BasePoint, snapshot AS Snapshot,
         file_path AS FilePath, size_bytes AS SizeBytes, image_size_bytes AS ImageSizeBytes, sha256 AS Sha256,
         status AS Status, started_at AS StartedAt, ended_at AS EndedAt, verified_at AS VerifiedAt,
-        format AS Format, stream_size_bytes AS StreamSizeBytes, stream_sha256 AS StreamSha256
+        format AS Format, stream_size_bytes AS StreamSizeBytes, stream_sha256 AS StreamSha256, consistency AS Consistency
         """;
 
     private const string InsertPoint = """
         INSERT INTO cephbackup_points (job_id, job_name, link_id, vm, image, chain, point, type, base_point, snapshot,
             file_path, size_bytes, image_size_bytes, sha256, status, started_at, ended_at, verified_at,
-            format, stream_size_bytes, stream_sha256)
+            format, stream_size_bytes, stream_sha256, consistency)
         VALUES (@JobId, @JobName, @LinkId, @Vm, @Image, @Chain, @Point, @Type, @BasePoint, @Snapshot,
             @FilePath, @SizeBytes, @ImageSizeBytes, @Sha256, @Status, @StartedAt, @EndedAt, @VerifiedAt,
-            @Format, @StreamSizeBytes, @StreamSha256);
+            @Format, @StreamSizeBytes, @StreamSha256, @Consistency);
         SELECT LAST_INSERT_ID();
         """;
 
@@ -126,7 +126,7 @@ public sealed partial class MySqlCatalog
         {
             p.JobId, p.JobName, p.LinkId, p.Vm, p.Image, p.Chain, p.Point, Type = p.Type.ToDb(), p.BasePoint, p.Snapshot,
             p.FilePath, p.SizeBytes, p.ImageSizeBytes, p.Sha256, p.Status, p.StartedAt, p.EndedAt, p.VerifiedAt,
-            p.Format, p.StreamSizeBytes, p.StreamSha256,
+            p.Format, p.StreamSizeBytes, p.StreamSha256, p.Consistency,
         };
     }
 
@@ -155,6 +155,7 @@ public sealed partial class MySqlCatalog
         public string? Format { get; init; }
         public long? StreamSizeBytes { get; init; }
         public string? StreamSha256 { get; init; }
+        public string? Consistency { get; init; }
 
         public BackupPoint ToPoint() => new()
         {
@@ -162,7 +163,7 @@ public sealed partial class MySqlCatalog
             Point = Point, Type = PointTypes.FromDb(Type), BasePoint = BasePoint, Snapshot = Snapshot,
             FilePath = FilePath, SizeBytes = SizeBytes, ImageSizeBytes = ImageSizeBytes, Sha256 = Sha256,
             Status = Status, StartedAt = StartedAt, EndedAt = EndedAt, VerifiedAt = VerifiedAt,
-            Format = Format, StreamSizeBytes = StreamSizeBytes, StreamSha256 = StreamSha256,
+            Format = Format, StreamSizeBytes = StreamSizeBytes, StreamSha256 = StreamSha256, Consistency = Consistency,
         };
     }
 }

@@ -31,7 +31,7 @@ public sealed partial class MySqlCatalog : ICatalog, IAsyncDisposable
     // Links whose job id is NULL belong to no job; they would surface as a phantom job 0.
     private const string ImageSelect = """
         SELECT bv.id AS LinkId, bv.idbackup_jobs AS JobId, bv.idvms AS VmId, v.vm AS Vm, v.image AS Image,
-               COALESCE(bv.inc, 0) AS Inc, COALESCE(bv.`full`, 0) AS `Full`
+               COALESCE(bv.inc, 0) AS Inc, COALESCE(bv.`full`, 0) AS `Full`, v.libvirt_name AS LibvirtName
         FROM backup_vms bv JOIN vms v ON v.idvms = bv.idvms
         WHERE bv.idbackup_jobs IS NOT NULL
         """;

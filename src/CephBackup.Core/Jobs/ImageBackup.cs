@@ -1,6 +1,7 @@
 using System.Globalization;
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Planning;
 using CephBackup.Core.Reporting;
 using Serilog;
@@ -14,6 +15,8 @@ public sealed record BackupDeps(ICatalog Catalog, IRbd Rbd, TimeProvider Time, I
     public ImageExporter Exporter { get; } = new(Rbd, Time, Log);
     public LeftoverPoint Leftovers { get; } = new(Catalog, Rbd, Log);
     public PointUndo Undo { get; } = new(Catalog, Rbd, Log);
+    /// <summary>Hooks and libvirt around each VM's snapshots (docs/CONSISTENCY.md); off unless configured.</summary>
+    public ConsistencyService Consistency { get; init; } = ConsistencyService.Off;
 }
 
 /// <summary>
@@ -37,6 +40,7 @@ public sealed class ImageBackup(JobSettings job, JobImage link, string defaultPo
         if (_phaseStart != 0) _ms[name] = (long)deps.Time.GetElapsedTime(_phaseStart, now).TotalMilliseconds;
         _phaseStart = now;
     }
+    private string? _consistency;
 
     public JobImage Link => link;
     public ImagePlan? Plan { get; private set; }
@@ -88,14 +92,19 @@ public sealed class ImageBackup(JobSettings job, JobImage link, string defaultPo
         }
     }
 
+    /// <summary>Ends a prepared unit without a snapshot (the VM's pre-snapshot hook failed under skip-vm, or a signal came first).</summary>
+    public async Task SkipAsync(string reason) => Ended = await FailedAsync(reason);
+
     /// <summary>Must follow a successful <see cref="SnapshotAsync"/>.</summary>
-    public async Task<ImageReport> ExportAsync(CancellationToken ct)
+    /// <param name="vm">How the VM's snapshots were taken and its saved definition; null = crash, no definition.</param>
+    public async Task<ImageReport> ExportAsync(CancellationToken ct, VmCapture? vm = null)
     {
         var plan = Plan!;
+        _consistency = vm?.Consistency ?? PointConsistency.Crash;
         try
         {
             Phase("wait");
-            var exported = await deps.Exporter.ExportAsync(job, plan, Start.UtcDateTime, ct);
+            var exported = await deps.Exporter.ExportAsync(job, plan, Start.UtcDateTime, ct, vm);
             Phase("export");
             await Fence.RequireAsync(fence, ct);
             ImageExporter.Commit(exported);
@@ -129,7 +138,7 @@ public sealed class ImageBackup(JobSettings job, JobImage link, string defaultPo
     {
         var plan = Plan!;
         var detail = _adopted is null ? plan.Point.Reason : $"{_adopted}; {plan.Point.Reason}";
-        var r = Report(ImageResult.Success, detail) with { End = end, SizeBytes = bytes };
+        var r = Report(ImageResult.Success, detail) with { End = end, SizeBytes = bytes, Consistency = _consistency };
         _log.Information("{Vm}/{Image}: {Type} {RestorePoint} {Bytes} bytes in {Seconds:F1}s ({Rate} MB/s) SUCCESS ({Reason})",
             r.Vm, r.Image, r.Type, r.RestorePoint, r.SizeBytes, r.Duration.TotalSeconds,
             r.MegabytesPerSecond?.ToString("F0", CultureInfo.InvariantCulture) ?? "-", detail);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Planning;
 using CephBackup.Core.Storage;
 using Serilog;
@@ -8,7 +9,8 @@ using Serilog;
 namespace CephBackup.Core.Jobs;
 
 /// <summary>A point whose diff is complete in its partial file, not yet renamed into place nor recorded.</summary>
-public sealed record ExportedPoint(BackupPoint Point, PointSidecar Sidecar);
+/// <param name="Definition">The VM's libvirt definition, written as <c>NNNNNN.vm.xml</c> by <see cref="ImageExporter.Commit"/>.</param>
+public sealed record ExportedPoint(BackupPoint Point, PointSidecar Sidecar, VmDefinition? Definition = null);
 
 /// <summary>
 /// The file half of one point: rbd export-diff → the job's codec (SHA-256s) → NNNNNN[.zst].partial → fsync, then, once the
@@ -17,7 +19,8 @@ public sealed record ExportedPoint(BackupPoint Point, PointSidecar Sidecar);
 /// </summary>
 public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
 {
-    public async Task<ExportedPoint> ExportAsync(JobSettings job, ImagePlan plan, DateTime startedUtc, CancellationToken ct)
+    /// <param name="vm">How the VM's snapshots were taken and its definition (issue #14); null = crash, no definition.</param>
+    public async Task<ExportedPoint> ExportAsync(JobSettings job, ImagePlan plan, DateTime startedUtc, CancellationToken ct, VmCapture? vm = null)
     {
         var dir = Path.GetDirectoryName(plan.PointFile)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -38,15 +41,19 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
             Image = plan.Target.ImageName, Chain = plan.Point.Chain, Point = plan.Point.Point, Type = plan.Point.Type,
             BasePoint = plan.Point.BasePoint, Snapshot = plan.Snapshot, FilePath = plan.PointFile,
             SizeBytes = written.StoredBytes, ImageSizeBytes = written.Header!.ImageSize, Sha256 = written.StoredSha256,
-            Status = PointStatus.Ok, StartedAt = startedUtc, EndedAt = ended,
+            Status = PointStatus.Ok, StartedAt = startedUtc, EndedAt = ended, Consistency = vm?.Consistency ?? PointConsistency.Crash,
             Format = job.Codec.Format.ToDb(), StreamSizeBytes = written.StreamBytes, StreamSha256 = written.StreamSha256,
         };
         log.Debug("Wrote {File} ({Bytes} bytes) in {Seconds:F1}s", partial, written.StoredBytes, sw.Elapsed.TotalSeconds);
-        return new ExportedPoint(point, Sidecar(point, plan.FromSnapshot));
+        return new ExportedPoint(point, Sidecar(point, plan.FromSnapshot) with { VmDefinitionSha256 = vm?.Definition?.Sha256 }, vm?.Definition);
     }
 
     /// <summary>Sidecars, then the rename that makes the point file appear under its final name.</summary>
-    public static void Commit(ExportedPoint p) => PointFiles.Commit(p.Point.FilePath, p.Sidecar);
+    public static void Commit(ExportedPoint p)
+    {
+        if (p.Definition is { } definition) DefinitionFiles.Write(p.Point.FilePath, definition);
+        PointFiles.Commit(p.Point.FilePath, p.Sidecar);
+    }
 
     public static PointSidecar Sidecar(BackupPoint p, string? fromSnapshot) => new()
     {
@@ -54,7 +61,7 @@ public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
         Type = p.Type.ToDb(), BasePoint = p.BasePoint, Snapshot = p.Snapshot, FromSnapshot = fromSnapshot,
         ImageSizeBytes = p.ImageSizeBytes, SizeBytes = p.SizeBytes, Sha256 = p.Sha256!,
         Format = p.Format, StreamSizeBytes = p.StreamSizeBytes, StreamSha256 = p.StreamSha256,
-        StartedAt = p.StartedAt, EndedAt = p.EndedAt,
+        StartedAt = p.StartedAt, EndedAt = p.EndedAt, Consistency = p.Consistency,
     };
 
     /// <summary>rbd exited 0, but the stream must still be the diff we asked for, and complete.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Reporting;
 using Serilog;
 
@@ -71,17 +72,12 @@ internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defau
             if (await u.PrepareAsync(ct)) prepared.Add(u);
             else done.Add((u, u.Ended!));
         }
-        var snapped = new List<ImageBackup>();
-        foreach (var u in prepared)
-        {
-            if (await u.SnapshotAsync(ct)) snapped.Add(u);
-            else done.Add((u, u.Ended!));
-        }
+        var (snapped, capture) = await SnapshotInWindowAsync(prepared, done, ct);
         var exports = snapped.Select(async u =>
         {
             await exportSlots.WaitAsync(CancellationToken.None);
             ImageReport r;
-            try { r = await u.ExportAsync(ct); }
+            try { r = await u.ExportAsync(ct, capture); }
             finally { exportSlots.Release(); }
             if (claim is not null && r.Result == ImageResult.Success) await worker!.MarkDoneAsync(claim, KeyOf(u.Link), u.Link);
             return (u, r);
@@ -94,6 +90,45 @@ internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defau
     {
         try { return disk.Image is null ? $"link:{disk.LinkId}" : ImageRef.Parse(disk.Image, defaultPool).ToString(); }
         catch (CephBackupException) { return $"link:{disk.LinkId}"; }
+    }
+
+    /// <summary>
+    /// The VM's snapshots inside its consistency window (pre-hook → freeze … thaw → post-hook, issue #14): the
+    /// window is closed whatever happens, before the definition is fetched and before any export.
+    /// </summary>
+    private async Task<(List<ImageBackup>, VmCapture?)> SnapshotInWindowAsync(List<ImageBackup> prepared, List<(ImageBackup, ImageReport)> done, CancellationToken ct)
+    {
+        var snapped = new List<ImageBackup>();
+        if (prepared.Count == 0) return (snapped, null);
+        var vm = prepared[0].Plan!.Target.Vm;
+        var scope = new VmScope(job.Name, vm,
+            prepared.Select(u => u.Link.LibvirtName).FirstOrDefault(n => !string.IsNullOrWhiteSpace(n)) ?? vm,
+            prepared.Select(u => u.Plan!.Target.Ref.ToString()).ToList(), prepared.Select(u => u.Plan!.Point.RestorePoint).ToList());
+        ConsistencyWindow window;
+        try { window = await deps.Consistency.EnterAsync(scope, ct); }
+        catch (OperationCanceledException)
+        {
+            // The window already closed itself (post-hook run); no snapshot was taken.
+            foreach (var u in prepared) { await u.SkipAsync("cancelled (SIGINT/SIGTERM) before the snapshot"); done.Add((u, u.Ended!)); }
+            return (snapped, null);
+        }
+        await using (window)
+        {
+            foreach (var u in prepared)
+            {
+                if (window.SkipReason is { } skip) await u.SkipAsync(skip);
+                else if (await u.SnapshotAsync(ct)) { snapped.Add(u); continue; }
+                done.Add((u, u.Ended!));
+            }
+        }
+        lock (Warnings) Warnings.AddRange(window.Warnings);
+        if (snapped.Count == 0) return (snapped, null);
+        var warnings = new List<string>();
+        VmDefinition? definition = null;
+        try { definition = await deps.Consistency.CaptureDefinitionAsync(scope, warnings, ct); }
+        catch (OperationCanceledException) { } // the exports see the signal themselves and undo their points
+        lock (Warnings) Warnings.AddRange(warnings);
+        return (snapped, new VmCapture(window.Consistency, definition));
     }
 
     private async Task<bool> StillHeldAsync(CancellationToken ct)

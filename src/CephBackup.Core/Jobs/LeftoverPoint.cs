@@ -68,7 +68,7 @@ public sealed class LeftoverPoint(ICatalog catalog, IRbd rbd, ILogger log)
             JobId = job.Id, JobName = job.Name, LinkId = plan.Target.Link.LinkId, Vm = meta.Vm, Image = meta.Image,
             Chain = meta.Chain, Point = meta.Point, Type = p.Type, BasePoint = meta.BasePoint, Snapshot = meta.Snapshot,
             FilePath = plan.PointFile, SizeBytes = meta.SizeBytes, ImageSizeBytes = meta.ImageSizeBytes, Sha256 = sha,
-            Status = PointStatus.Ok, StartedAt = meta.StartedAt, EndedAt = meta.EndedAt,
+            Status = PointStatus.Ok, StartedAt = meta.StartedAt, EndedAt = meta.EndedAt, Consistency = meta.Consistency,
             Format = codec.Format.ToDb(), StreamSizeBytes = meta.StreamSizeBytes, StreamSha256 = meta.StreamSha256,
         }, null);
     }

@@ -16,6 +16,8 @@ public sealed record ImageReport
     public ImageResult Result { get; init; }
     /// <summary>Why this type was chosen (rotation, self-healing …) or the error.</summary>
     public string? Detail { get; init; }
+    /// <summary>crash | fs-frozen for a written point (docs/CONSISTENCY.md); null otherwise.</summary>
+    public string? Consistency { get; init; }
     /// <summary>The point's snapshot, and the one its diff starts from (null for a full); set once planned.</summary>
     public string? Snapshot { get; init; }
     public string? FromSnapshot { get; init; }

@@ -11,7 +11,7 @@ namespace CephBackup.Core.Reporting;
 /// </summary>
 public static class PointListFormatter
 {
-    public static readonly string[] Columns = ["DATE", "TYPE", "RESTPOINT", "SIZE", "BACKUP-JOB", "VM", "IMAGE", "STATUS", "VERIFIED", "SNAPSHOT"];
+    public static readonly string[] Columns = ["DATE", "TYPE", "RESTPOINT", "SIZE", "BACKUP-JOB", "VM", "IMAGE", "STATUS", "CONSISTENCY", "VERIFIED", "SNAPSHOT"];
 
     /// <summary>
     /// DATE is when the point's backup started (its snapshot was taken right after), in <paramref name="zone"/>
@@ -24,7 +24,7 @@ public static class PointListFormatter
         rows.AddRange(points.Select(p => new[]
         {
             ReportFormatter.Time(AsUtc(p.StartedAt), zone), TypeLabel(p.Type), p.RestorePoint,
-            ReportFormatter.Size(p.SizeBytes), p.JobName, p.Vm, p.Image, p.Status,
+            ReportFormatter.Size(p.SizeBytes), p.JobName, p.Vm, p.Image, p.Status, p.Consistency ?? "-",
             p.VerifiedAt is { } v ? TimeZoneInfo.ConvertTime(AsUtc(v), zone).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture) : "-",
             SnapshotCell(snapshots, p),
         }));
@@ -55,7 +55,7 @@ public static class PointListFormatter
 
     /// <summary>
     /// One array of objects with exactly: job, vm, image, restorePoint, type, time (UTC), sizeBytes, sha256, status,
-    /// verifiedAt (UTC or null), snapshotExists (null when Ceph could not be asked).
+    /// consistency (null = unknown), verifiedAt (UTC or null), snapshotExists (null when Ceph could not be asked).
     /// </summary>
     public static string Json(IReadOnlyList<BackupPoint> points, IReadOnlyDictionary<long, bool?>? snapshots = null)
     {
@@ -75,6 +75,7 @@ public static class PointListFormatter
                 w.WriteNumber("sizeBytes", p.SizeBytes);
                 if (p.Sha256 is null) w.WriteNull("sha256"); else w.WriteString("sha256", p.Sha256);
                 w.WriteString("status", p.Status);
+                if (p.Consistency is null) w.WriteNull("consistency"); else w.WriteString("consistency", p.Consistency);
                 if (p.VerifiedAt is { } v) w.WriteString("verifiedAt", AsUtc(v).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
                 else w.WriteNull("verifiedAt");
                 if (snapshots is not null && snapshots.TryGetValue(p.Id, out var e) && e is { } exists) w.WriteBoolean("snapshotExists", exists);

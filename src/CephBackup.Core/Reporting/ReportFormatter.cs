@@ -8,7 +8,7 @@ namespace CephBackup.Core.Reporting;
 public static class ReportFormatter
 {
     private static readonly string[] Columns =
-        ["Name", "Image", "Start time", "End time", "Size", "Speed", "Status", "Type", "Duration", "Details"];
+        ["Name", "Image", "Start time", "End time", "Size", "Speed", "Status", "Type", "Consistency", "Duration", "Details"];
 
     public static MailMessageContent ToMail(JobReport r, TimeZoneInfo zone) => new(r.Subject, Html(r, zone), Text(r, zone));
 
@@ -59,7 +59,7 @@ public static class ReportFormatter
         i.Vm, i.Image, Time(i.Start, zone), Time(i.End, zone), Size(i.SizeBytes),
         i.MegabytesPerSecond is { } mb ? $"{Math.Floor(mb).ToString(CultureInfo.InvariantCulture)} MB/s" : "-",
         i.Result switch { ImageResult.Success => "SUCCESS", ImageResult.Failed => "FAIL", _ => "PLANNED" },
-        i.RestorePoint is null ? i.Type : $"{i.Type} {i.RestorePoint}",
+        i.RestorePoint is null ? i.Type : $"{i.Type} {i.RestorePoint}", i.Consistency ?? "-",
         Duration(i.Duration), i.Detail ?? "",
     ];
 

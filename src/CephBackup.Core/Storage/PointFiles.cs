@@ -29,6 +29,10 @@ public sealed record PointSidecar
     public string? StreamSha256 { get; init; }
     public DateTime StartedAt { get; init; }
     public DateTime EndedAt { get; init; }
+    /// <summary>crash | fs-frozen (see docs/CONSISTENCY.md).</summary>
+    public string? Consistency { get; init; }
+    /// <summary>SHA-256 of <c>NNNNNN.vm.xml</c>, the VM's libvirt definition saved with this point (when libvirt is on).</summary>
+    public string? VmDefinitionSha256 { get; init; }
     public string ToolVersion { get; init; } = Version;
 
     /// <summary>The cephbackup version that wrote a sidecar (informational version of this assembly).</summary>
@@ -63,7 +67,8 @@ public static class PointFiles
     {
         var zst = pointFile + ZstdPointCodec.Extension;
         foreach (var f in new[] { Partial(pointFile), Partial(zst), ShaFile(pointFile), JsonFile(pointFile), pointFile, zst,
-                     ShaFile(pointFile) + ".partial", JsonFile(pointFile) + ".partial" })
+                     ShaFile(pointFile) + ".partial", JsonFile(pointFile) + ".partial",
+                     pointFile + ".vm.xml", pointFile + ".vm.xml.partial" })
             File.Delete(f);
     }
 

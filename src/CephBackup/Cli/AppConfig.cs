@@ -1,5 +1,6 @@
 using CephBackup.Core;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Jobs;
 using CephBackup.Core.Reporting;
 using Microsoft.Extensions.Configuration;
@@ -11,6 +12,8 @@ public sealed record AppConfig(string ConnectionString, CephOptions Ceph, MailOp
     public BackupOptions Backup { get; init; } = new();
     /// <summary>Catalog:LeaseSeconds: a job lease or image claim not renewed for this long is free (docs/SCALING.md).</summary>
     public int LeaseSeconds { get; init; } = Core.Catalog.LeaseJobLockProvider.DefaultLeaseSeconds;
+    /// <summary><c>Hooks:*</c> and <c>Libvirt:*</c> (docs/CONSISTENCY.md).</summary>
+    public ConsistencyOptions Consistency { get; init; } = ConsistencyOptions.Off;
 }
 
 /// <summary>
@@ -28,6 +31,8 @@ public static class AppConfigLoader
         ["Backup"] = ["Parallelism"],
         ["Catalog"] = ["LeaseSeconds"],
         ["Mail"] = ["Enabled", "Host", "Port", "Security", "User", "Password", "From", "To"],
+        ["Hooks"] = ConsistencyConfig.HookKeys,
+        ["Libvirt"] = ConsistencyConfig.LibvirtKeys,
     };
 
     public static string ResolvePath(string? option, Func<string, string?> env) =>
@@ -93,7 +98,7 @@ public static class AppConfigLoader
         // Renewed every third: below 6 s a renewal would be due every 2 s or less, and a slow database answer
         // could let a living holder's lease expire.
         var leaseSeconds = Int(cfg, "Catalog:LeaseSeconds", Core.Catalog.LeaseJobLockProvider.DefaultLeaseSeconds, 6, 86400);
-        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup, LeaseSeconds = leaseSeconds };
+        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup, LeaseSeconds = leaseSeconds, Consistency = ConsistencyConfig.Load(cfg) };
     }
 
     /// <summary>
@@ -116,9 +121,9 @@ public static class AppConfigLoader
         }
     }
 
-    private static string? Str(IConfiguration c, string key) => string.IsNullOrWhiteSpace(c[key]) ? null : c[key]!.Trim();
+    internal static string? Str(IConfiguration c, string key) => string.IsNullOrWhiteSpace(c[key]) ? null : c[key]!.Trim();
 
-    private static int Int(IConfiguration c, string key, int def, int min, int max)
+    internal static int Int(IConfiguration c, string key, int def, int min, int max)
     {
         var s = Str(c, key);
         if (s is null) return def;
@@ -126,7 +131,7 @@ public static class AppConfigLoader
         return v;
     }
 
-    private static bool Bool(IConfiguration c, string key, bool def)
+    internal static bool Bool(IConfiguration c, string key, bool def)
     {
         var s = Str(c, key);
         if (s is null) return def;
@@ -144,5 +149,5 @@ public static class AppConfigLoader
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 
-    private static CephBackupException Error(string message) => new(ExitCode.ConfigError, "config: " + message);
+    internal static CephBackupException Error(string message) => new(ExitCode.ConfigError, "config: " + message);
 }

@@ -1,6 +1,7 @@
 using CephBackup.Core;
 using CephBackup.Core.Catalog;
 using CephBackup.Core.Ceph;
+using CephBackup.Core.Consistency;
 using CephBackup.Core.Jobs;
 using CephBackup.Core.Reporting;
 using CephBackup.Core.Storage;
@@ -48,8 +49,10 @@ public sealed class AppServices : IAsyncDisposable
     /// <summary>Where each job's report goes as soon as the job ends.</summary>
     public IReadOnlyList<IJobReporter> JobReporters() => [new MailReporter(Mail, Time.LocalTimeZone)];
 
-    public BackupService Backup() => new(new BackupDeps(Catalog, Rbd, Time, Log), Locks, JobReporters(), Config.Ceph,
-        Config.Backup, new MountTable(), Host,
+    public BackupService Backup() => new(new BackupDeps(Catalog, Rbd, Time, Log)
+        {
+            Consistency = new ConsistencyService(Config.Consistency, new ProcessRunner(), Log),
+        }, Locks, JobReporters(), Config.Ceph, Config.Backup, new MountTable(), Host,
         new LeaseImageClaims(Config.ConnectionString, Host.Host, Host.Pid, Config.LeaseSeconds, Time));
 
     public RetentionService Retention() => new(Catalog, Mail, Log);

@@ -47,8 +47,9 @@ public sealed class BackupBed : IAsyncDisposable
     public MailOptions Mail => new() { Enabled = true, Host = "127.0.0.1", Port = Smtp.Port, Security = MailSecurity.None, From = "backup@test", To = ["admin@test"] };
 
     /// <summary>exec's service as the composition root builds it, over this bed's services.</summary>
-    public BackupService Service(TimeProvider? time = null, MailOptions? mail = null, int parallelism = 2) =>
-        BedApp.Create(this, time, mail, parallelism: parallelism).Backup();
+    public BackupService Service(TimeProvider? time = null, MailOptions? mail = null, int parallelism = 2,
+        Core.Consistency.ConsistencyOptions? consistency = null) =>
+        BedApp.Create(this, time, mail, parallelism: parallelism, consistency: consistency).Backup();
 
     public async Task<ExecOutcome> ExecAsync(string? job = null, bool dryRun = false, TextWriter? plan = null, int parallelism = 2)
     {

@@ -16,7 +16,8 @@ namespace CephBackup.IntegrationTests.Infrastructure;
 public static class BedApp
 {
     public static AppServices Create(BackupBed bed, TimeProvider? time = null, MailOptions? mail = null, ICatalog? catalog = null,
-        string? connectionString = null, CephOptions? ceph = null, int parallelism = 2, IRbd? rbd = null, int leaseSeconds = 120)
+        string? connectionString = null, CephOptions? ceph = null, int parallelism = 2, IRbd? rbd = null, int leaseSeconds = 120,
+        Core.Consistency.ConsistencyOptions? consistency = null)
     {
         var cs = connectionString ?? bed.Db.ConnectionString;
         var cephOptions = ceph ?? bed.Ceph;
@@ -24,7 +25,7 @@ public static class BedApp
         var log = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(new StringSink(bed.LogText)).CreateLogger();
         return new AppServices
         {
-            Config = new AppConfig(cs, cephOptions, mail ?? bed.Mail, new ConfigurationBuilder().Build()) { Backup = new BackupOptions { Parallelism = parallelism } },
+            Config = new AppConfig(cs, cephOptions, mail ?? bed.Mail, new ConfigurationBuilder().Build()) { Backup = new BackupOptions { Parallelism = parallelism }, Consistency = consistency ?? Core.Consistency.ConsistencyOptions.Off },
             Log = log,
             Catalog = catalog ?? (connectionString is null ? bed.Catalog : new MySqlCatalog(cs)),
             Locks = new LeaseJobLockProvider(cs, leaseSeconds),

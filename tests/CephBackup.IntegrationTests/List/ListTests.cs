@@ -62,7 +62,7 @@ public class ListTests : IAsyncLifetime
         {
             var p = expected[i];
             var local = TimeZoneInfo.ConvertTime(new DateTimeOffset(p.StartedAt), Zone).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture);
-            Assert.Equal([local, PointListFormatter.TypeLabel(p.Type), p.RestorePoint, ReportFormatter.Size(new FileInfo(p.FilePath).Length), p.JobName, "vm2", p.Image, "ok", "-", "yes"],
+            Assert.Equal([local, PointListFormatter.TypeLabel(p.Type), p.RestorePoint, ReportFormatter.Size(new FileInfo(p.FilePath).Length), p.JobName, "vm2", p.Image, "ok", "crash", "-", "yes"],
                 SplitRow(lines[i + 1]));
             Assert.EndsWith("+05:30", local);
         }
@@ -75,7 +75,7 @@ public class ListTests : IAsyncLifetime
         for (var i = 0; i < 12; i++)
         {
             var (p, o) = (expected[i], json[i]);
-            Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status", "verifiedAt", "snapshotExists"], o.EnumerateObject().Select(x => x.Name));
+            Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status", "consistency", "verifiedAt", "snapshotExists"], o.EnumerateObject().Select(x => x.Name));
             Assert.True(o.GetProperty("snapshotExists").GetBoolean());
             Assert.Equal(p.JobName, o.GetProperty("job").GetString());
             Assert.Equal("vm2", o.GetProperty("vm").GetString());
@@ -87,6 +87,7 @@ public class ListTests : IAsyncLifetime
             Assert.Equal(new FileInfo(p.FilePath).Length, o.GetProperty("sizeBytes").GetInt64());
             Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(p.FilePath))), o.GetProperty("sha256").GetString());
             Assert.Equal("ok", o.GetProperty("status").GetString());
+            Assert.Equal("crash", o.GetProperty("consistency").GetString());
         }
         Assert.Equal(["full", "differential", "differential"], json.Where(o => o.GetProperty("job").GetString() == "JD" && o.GetProperty("image").GetString() == b).Select(o => o.GetProperty("type").GetString()));
 
@@ -121,7 +122,7 @@ public class ListTests : IAsyncLifetime
         Assert.Equal(ExitCode.InvalidInput, (await ListFailsAsync(new ListArgs { Vm = "idle01", Image = "other" })).Item1);
 
         var text = await ListAsync(new ListArgs { Vm = "idle01" });
-        Assert.Equal(["DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  VM  IMAGE  STATUS  VERIFIED  SNAPSHOT", "(no restore points of VM idle01)"], text.TrimEnd('\n').Split('\n'));
+        Assert.Equal(["DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  VM  IMAGE  STATUS  CONSISTENCY  VERIFIED  SNAPSHOT", "(no restore points of VM idle01)"], text.TrimEnd('\n').Split('\n'));
         Assert.Equal("[]", (await ListAsync(new ListArgs { Vm = "idle01", Job = "JU", Json = true })).Trim());
     }
 

@@ -18,7 +18,7 @@ public class ListAndImportFormatterTests
     private static readonly BackupPoint[] Points =
     [
         P("disk-a", 1, 0, PointType.Full, 5_242_880, new string('a', 64), "ok", new DateTime(2026, 11, 26, 1, 2, 3, 456, DateTimeKind.Utc))
-            with { Id = 1, VerifiedAt = new DateTime(2026, 11, 28, 10, 0, 0, DateTimeKind.Utc) },
+            with { Id = 1, VerifiedAt = new DateTime(2026, 11, 28, 10, 0, 0, DateTimeKind.Utc), Consistency = "fs-frozen" },
         P("ssd+b", 1, 3, PointType.Differential, 512, null, "unverified", new DateTime(2026, 12, 31, 23, 0, 0, DateTimeKind.Utc)) with { Id = 2 },
     ];
 
@@ -29,9 +29,9 @@ public class ListAndImportFormatterTests
     {
         var lines = PointListFormatter.Table("web01", Points, Plus2, Snapshots).TrimEnd('\n').Split('\n');
         Assert.Equal([
-            "DATE                        TYPE  RESTPOINT      SIZE     BACKUP-JOB  VM     IMAGE   STATUS      VERIFIED          SNAPSHOT",
-            "2026-11-26 03:02:03 +02:00  FULL  000001-000000  5.24 MB  J1          web01  disk-a  ok          2026-11-28T12:00  yes",
-            "2027-01-01 01:00:00 +02:00  DIFF  000001-000003  512 B    J1          web01  ssd+b   unverified  -                 gone",
+            "DATE                        TYPE  RESTPOINT      SIZE     BACKUP-JOB  VM     IMAGE   STATUS      CONSISTENCY  VERIFIED          SNAPSHOT",
+            "2026-11-26 03:02:03 +02:00  FULL  000001-000000  5.24 MB  J1          web01  disk-a  ok          fs-frozen    2026-11-28T12:00  yes",
+            "2027-01-01 01:00:00 +02:00  DIFF  000001-000003  512 B    J1          web01  ssd+b   unverified  -            -                 gone",
         ], lines);
     }
 
@@ -39,7 +39,7 @@ public class ListAndImportFormatterTests
     public void An_empty_list_prints_the_header_and_a_note()
     {
         var text = PointListFormatter.Table("web01", [], Plus2);
-        Assert.Equal("DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  VM  IMAGE  STATUS  VERIFIED  SNAPSHOT\n(no restore points of VM web01)\n", text);
+        Assert.Equal("DATE  TYPE  RESTPOINT  SIZE  BACKUP-JOB  VM  IMAGE  STATUS  CONSISTENCY  VERIFIED  SNAPSHOT\n(no restore points of VM web01)\n", text);
         Assert.Equal("[]", PointListFormatter.Json([]).Trim());
     }
 
@@ -49,7 +49,7 @@ public class ListAndImportFormatterTests
         using var doc = JsonDocument.Parse(PointListFormatter.Json(Points, Snapshots));
         var items = doc.RootElement.EnumerateArray().ToList();
         Assert.Equal(2, items.Count);
-        Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status", "verifiedAt", "snapshotExists"],
+        Assert.Equal(["job", "vm", "image", "restorePoint", "type", "time", "sizeBytes", "sha256", "status", "consistency", "verifiedAt", "snapshotExists"],
             items[0].EnumerateObject().Select(p => p.Name));
         Assert.Equal("2026-11-28T10:00:00.000Z", items[0].GetProperty("verifiedAt").GetString());
         Assert.True(items[0].GetProperty("snapshotExists").GetBoolean());
@@ -65,6 +65,8 @@ public class ListAndImportFormatterTests
         Assert.Equal("differential", items[1].GetProperty("type").GetString());
         Assert.Equal(JsonValueKind.Null, items[1].GetProperty("sha256").ValueKind);
         Assert.Equal("unverified", items[1].GetProperty("status").GetString());
+        Assert.Equal("fs-frozen", items[0].GetProperty("consistency").GetString());
+        Assert.Equal(JsonValueKind.Null, items[1].GetProperty("consistency").ValueKind);
         Assert.Contains("\"ssd+b\"", PointListFormatter.Json(Points));
     }
 
