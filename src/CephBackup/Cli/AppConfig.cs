@@ -9,6 +9,8 @@ namespace CephBackup.Cli;
 public sealed record AppConfig(string ConnectionString, CephOptions Ceph, MailOptions Mail, IConfiguration Raw)
 {
     public BackupOptions Backup { get; init; } = new();
+    /// <summary>Metrics:TextfileDir: where cephbackup.prom is written for node_exporter; null = no metrics.</summary>
+    public string? MetricsTextfileDir { get; init; }
 }
 
 /// <summary>
@@ -24,6 +26,7 @@ public static class AppConfigLoader
         ["Database"] = ["ConnectionString"],
         ["Ceph"] = ["Pool", "ConfFile", "ClientId", "Keyring", "RbdPath", "TimeoutSeconds", "ConcurrentOps"],
         ["Backup"] = ["Parallelism"],
+        ["Metrics"] = ["TextfileDir"],
         ["Mail"] = ["Enabled", "Host", "Port", "Security", "User", "Password", "From", "To"],
     };
 
@@ -87,7 +90,9 @@ public static class AppConfigLoader
             if (mail.To.Count == 0) throw Error("Mail:To needs at least one address when Mail:Enabled is true");
         }
         var backup = new BackupOptions { Parallelism = Int(cfg, "Backup:Parallelism", 2, 1, 64) };
-        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup };
+        var metricsDir = Str(cfg, "Metrics:TextfileDir");
+        if (metricsDir is not null && !Path.IsPathRooted(metricsDir)) throw Error($"Metrics:TextfileDir '{metricsDir}' must be an absolute path");
+        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup, MetricsTextfileDir = metricsDir };
     }
 
     /// <summary>

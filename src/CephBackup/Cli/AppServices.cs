@@ -59,6 +59,13 @@ public sealed class AppServices : IAsyncDisposable
 
     public VerifyService Verify() => new(Catalog, Rbd, Config.Ceph, Time, Log);
 
+    private ICatalogAdmin CatalogAdmin => Catalog as ICatalogAdmin ?? throw new InvalidOperationException("the catalog does not support admin writes");
+    public JobAdminService JobAdmin() => new(Catalog, CatalogAdmin, Locks);
+    public VmAdminService VmAdmin() => new(Catalog, CatalogAdmin, Rbd, Config.Ceph);
+    public StatusService StatusService() => new(Catalog, CatalogAdmin, Time);
+    /// <summary>After exec, retention and verify: cephbackup.prom from the catalog's state (no-op without Metrics:TextfileDir).</summary>
+    public MetricsTextfile Metrics() => new(Config.MetricsTextfileDir, StatusService(), Log);
+
     public async ValueTask DisposeAsync()
     {
         if (Log is IAsyncDisposable d) await d.DisposeAsync();

@@ -7,6 +7,9 @@ using CephBackup.Commands.TrimSnap;
 using CephBackup.Commands.ListVerb;
 using CephBackup.Commands.Restore;
 using CephBackup.Commands.Verify;
+using CephBackup.Commands.Job;
+using CephBackup.Commands.Vm;
+using CephBackup.Commands.Status;
 using CephBackup.Core;
 using MySqlConnector;
 
@@ -30,6 +33,9 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
+            JobCommand.Create(global, async (a, ct) => await JobRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
+            VmCommand.Create(global, async (a, ct) => await VmRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
+            StatusCommand.Create(global, async (a, ct) => await StatusRunner.RunAsync(a, () => App(a.ConfigPath, machineOutput: true), stdout, ct)),
         };
         root.Options.Add(global.Config);
         root.Description += "\n\n" + ExitCodesHelp;

@@ -25,6 +25,7 @@ public static class ExecRunner
         foreach (var j in outcome.Jobs.Where(j => j.Result != JobResult.Skipped && !args.DryRun))
             app.Log.Information("Job {Job}: {Result}, {Ok}/{Total} images succeeded", j.JobName, j.IsFailure ? "FAIL" : "SUCCESS",
                 j.Images.Count(i => i.Result == ImageResult.Success), j.Images.Count);
+        if (!args.DryRun) await app.Metrics().WriteAsync(ct);
         return (int)outcome.ExitCode;
     }
 
