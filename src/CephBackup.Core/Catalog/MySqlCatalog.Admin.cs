@@ -121,14 +121,16 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
         {
             // Re-attaching an image the job backed up before: counters continue its newest chain, so the PHP
             // tool (which trusts them) neither restarts at chain 1 over existing folders nor skips a number.
-            var (full, inc) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("""
-                SELECT COALESCE(MAX(p.chain), 0),
-                       COALESCE(MAX(CASE WHEN p.chain = (SELECT MAX(q.chain) FROM cephbackup_points q
-                                WHERE q.job_id = p.job_id AND q.vm = p.vm AND q.image = p.image AND q.status IN ('ok', 'unverified'))
-                                THEN p.point END), 0)
-                FROM cephbackup_points p JOIN vms v ON v.vm = p.vm AND v.image = p.image
-                WHERE p.job_id = @jobId AND v.idvms = @vmId AND p.status IN ('ok', 'unverified')
-                """, new { jobId, vmId }, tx, cancellationToken: ct));
+            // Two queries, not a join: PHP-era tables keep their own charset/collation, and comparing their
+            // columns with cephbackup_points' fails with "Illegal mix of collations".
+            var (vm, image) = await conn.QuerySingleAsync<(string?, string?)>(new CommandDefinition(
+                "SELECT vm, image FROM vms WHERE idvms = @vmId", new { vmId }, tx, cancellationToken: ct));
+            var points = (await conn.QueryAsync<(int Chain, int Point)>(new CommandDefinition("""
+                SELECT chain, point FROM cephbackup_points
+                WHERE job_id = @jobId AND vm = @vm AND image = @image AND status IN ('ok', 'unverified')
+                """, new { jobId, vm, image }, tx, cancellationToken: ct))).AsList();
+            var full = points.Count == 0 ? 0 : points.Max(p => p.Chain);
+            var inc = points.Where(p => p.Chain == full).Select(p => p.Point).DefaultIfEmpty(0).Max();
             await conn.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO backup_vms (idbackup_jobs, idvms, inc, `full`) VALUES (@jobId, @vmId, @inc, @full)",
                 new { jobId, vmId, inc, full }, tx, cancellationToken: ct));

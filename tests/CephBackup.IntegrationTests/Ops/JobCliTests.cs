@@ -167,4 +167,24 @@ public class JobCliTests : IAsyncLifetime
         Assert.Equal(1, await OpsBed.CountAsync(_bed, "cephbackup_points"));
         Assert.True(File.Exists(file));
     }
+
+    [Fact]
+    public async Task A_database_whose_default_collation_is_not_the_servers_works_too()
+    {
+        // PHP-era tables take the database default collation, cephbackup_* tables the charset default:
+        // a join across them fails with "Illegal mix of collations" (found by trying the tool).
+        await using var db = await TestDatabase.CreateAsync();
+        await db.ExecAsync($"ALTER DATABASE `{db.Name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+        await Catalog.DbProbe.RunScriptAsync(db, Catalog.DbProbe.RepoFile("sql/php-original-dump.sql"));
+        var cli = new CliRun(_bed.Root, db.ConnectionString, _bed.Smtp.Port);
+        Assert.Equal(0, (await cli.RunAsync("db", "migrate")).ExitCode);
+        var target = Path.Combine(_bed.Root, "unicode_ci");
+        var img = await OpsBed.ImageAsync(_bed);
+        foreach (var args in new[] { new[] { "vm", "add", "web01", img }, ["job", "add", "L1", "--path", target, "--max-inc", "2"], ["job", "attach", "L1", "web01"], ["exec"], ["job", "detach", "L1", "web01"], ["job", "attach", "L1", "web01"], ["status"], ["vm", "list"], ["job", "show", "L1"] })
+        {
+            var r = await cli.RunAsync(args);
+            Assert.True(r.ExitCode == 0, $"{string.Join(' ', args)} -> {r.ExitCode}: {r.Stderr}{r.Stdout}");
+        }
+        Assert.True(File.Exists(Path.Combine(target, "L1", "web01", img, "000001", "000000")));
+    }
 }
