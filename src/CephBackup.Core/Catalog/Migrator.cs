@@ -28,6 +28,12 @@ public sealed class Migrator(string connectionString)
 
     public async Task<MigrationResult> MigrateAsync(CancellationToken ct)
     {
+        try { return await MigrateLockedOnceAsync(ct); }
+        catch (Exception e) when (CatalogErrors.IsDriverError(e)) { throw CatalogErrors.Wrap(e); }
+    }
+
+    private async Task<MigrationResult> MigrateLockedOnceAsync(CancellationToken ct)
+    {
         await using var conn = new MySqlConnection(CatalogConnection.Dedicated(connectionString));
         await conn.OpenAsync(ct);
 
@@ -51,9 +57,16 @@ public sealed class Migrator(string connectionString)
     /// <summary>The highest recorded schema version, or null for a database never touched by this tool.</summary>
     public async Task<int?> CurrentVersionAsync(CancellationToken ct = default)
     {
-        await using var conn = new MySqlConnection(CatalogConnection.Dedicated(connectionString));
-        await conn.OpenAsync(ct);
-        return await ReadVersionAsync(conn, ct);
+        try
+        {
+            await using var conn = new MySqlConnection(CatalogConnection.Dedicated(connectionString));
+            await conn.OpenAsync(ct);
+            return await ReadVersionAsync(conn, ct);
+        }
+        catch (Exception e) when (CatalogErrors.IsDriverError(e))
+        {
+            throw CatalogErrors.Wrap(e);
+        }
     }
 
     private static async Task<MigrationResult> MigrateLockedAsync(MySqlConnection conn, CancellationToken ct)

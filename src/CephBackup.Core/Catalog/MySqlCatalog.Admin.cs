@@ -15,9 +15,8 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
         `mode` = @Mode, max_parallel = @MaxParallel
         """;
 
-    public async Task<int> AddJobAsync(BackupJob job, JobSchedule schedule, CancellationToken ct)
+    public Task<int> AddJobAsync(BackupJob job, JobSchedule schedule, CancellationToken ct) => Db<int>(async conn =>
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var id = await conn.ExecuteScalarAsync<int>(new CommandDefinition(
             $"INSERT INTO backup_jobs SET {JobValues}; SELECT LAST_INSERT_ID();", job, tx, cancellationToken: ct));
@@ -29,18 +28,18 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
         await WriteScheduleAsync(conn, tx, id, schedule, ct);
         await tx.CommitAsync(ct);
         return id;
-    }
+    }, ct);
 
-    public async Task UpdateJobAsync(BackupJob job, JobSchedule schedule, CancellationToken ct)
+    public Task UpdateJobAsync(BackupJob job, JobSchedule schedule, CancellationToken ct) => Db<int>(async conn =>
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var found = await conn.ExecuteAsync(new CommandDefinition(
             $"UPDATE backup_jobs SET {JobValues} WHERE idbackup_jobs = @Id", job, tx, cancellationToken: ct));
         if (found == 0) throw new CephBackupException(ExitCode.InvalidInput, $"job {job.Id} no longer exists");
         await WriteScheduleAsync(conn, tx, job.Id, schedule, ct);
         await tx.CommitAsync(ct);
-    }
+        return 0;
+    }, ct);
 
     private static async Task WriteScheduleAsync(MySqlConnection conn, MySqlTransaction tx, int jobId, JobSchedule s, CancellationToken ct)
     {
@@ -60,9 +59,8 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
     public Task SetJobEnabledAsync(int jobId, bool enabled, CancellationToken ct) =>
         ExecAsync("UPDATE backup_jobs SET enabled = @value WHERE idbackup_jobs = @jobId", new { jobId, value = enabled ? 1 : 0 }, ct);
 
-    public async Task DeleteJobAsync(int jobId, CancellationToken ct)
+    public Task DeleteJobAsync(int jobId, CancellationToken ct) => Db<int>(async conn =>
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         foreach (var sql in new[]
                  {
@@ -73,11 +71,11 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
                  })
             await conn.ExecuteAsync(new CommandDefinition(sql, new { jobId }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-    }
+        return 0;
+    }, ct);
 
-    public async Task<IReadOnlyList<VmImageRow>> GetVmImagesAsync(string? vm, CancellationToken ct)
+    public Task<IReadOnlyList<VmImageRow>> GetVmImagesAsync(string? vm, CancellationToken ct) => Db<IReadOnlyList<VmImageRow>>(async conn =>
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<(int VmId, string? Vm, string? Image, int? JobId)>(new CommandDefinition(
             $"""
             SELECT v.idvms, v.vm, v.image, bv.idbackup_jobs
@@ -89,11 +87,10 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
             .Select(g => new VmImageRow(g.Key, g.First().Vm, g.First().Image,
                 g.Where(r => r.JobId is not null).Select(r => r.JobId!.Value).Distinct().ToList()))
             .ToList();
-    }
+    }, ct);
 
-    public async Task<IReadOnlyList<int>> AddVmImagesAsync(string vm, IReadOnlyList<string> images, CancellationToken ct)
+    public Task<IReadOnlyList<int>> AddVmImagesAsync(string vm, IReadOnlyList<string> images, CancellationToken ct) => Db<IReadOnlyList<int>>(async conn =>
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var ids = new List<int>();
         foreach (var image in images)
@@ -101,21 +98,20 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
                 "INSERT INTO vms (vm, image) VALUES (@vm, @image); SELECT LAST_INSERT_ID();", new { vm, image }, tx, cancellationToken: ct)));
         await tx.CommitAsync(ct);
         return ids;
-    }
+    }, ct);
 
-    public async Task DeleteVmImagesAsync(IReadOnlyCollection<int> vmIds, CancellationToken ct)
+    public Task DeleteVmImagesAsync(IReadOnlyCollection<int> vmIds, CancellationToken ct) => Db<int>(async conn =>
     {
-        if (vmIds.Count == 0) return;
-        await using var conn = await _ds.OpenConnectionAsync(ct);
+        if (vmIds.Count == 0) return 0;
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("DELETE FROM backup_vms WHERE idvms IN @vmIds", new { vmIds }, tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition("DELETE FROM vms WHERE idvms IN @vmIds", new { vmIds }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-    }
+        return 0;
+    }, ct);
 
-    public async Task AttachAsync(int jobId, IReadOnlyCollection<int> vmIds, CancellationToken ct)
+    public Task AttachAsync(int jobId, IReadOnlyCollection<int> vmIds, CancellationToken ct) => Db<int>(async conn =>
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         foreach (var vmId in vmIds)
         {
@@ -136,30 +132,29 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
                 new { jobId, vmId, inc, full }, tx, cancellationToken: ct));
         }
         await tx.CommitAsync(ct);
-    }
+        return 0;
+    }, ct);
 
     public Task DetachAsync(int jobId, IReadOnlyCollection<int> vmIds, CancellationToken ct) =>
         vmIds.Count == 0 ? Task.CompletedTask
             : ExecAsync("DELETE FROM backup_vms WHERE idbackup_jobs = @jobId AND idvms IN @vmIds", new { jobId, vmIds }, ct);
 
-    public async Task<IReadOnlyList<LinkState>> GetLinkStatesAsync(int jobId, CancellationToken ct)
+    public Task<IReadOnlyList<LinkState>> GetLinkStatesAsync(int jobId, CancellationToken ct) => Db<IReadOnlyList<LinkState>>(async conn =>
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<LinkState>(new CommandDefinition("""
             SELECT bv.id AS LinkId, bv.idvms AS VmId, v.vm AS Vm, v.image AS Image, bv.lastrun AS LastRun, bv.success AS Success
             FROM backup_vms bv JOIN vms v ON v.idvms = bv.idvms
             WHERE bv.idbackup_jobs = @jobId ORDER BY v.vm, v.image, bv.id
             """, new { jobId }, cancellationToken: ct))).AsList();
-    }
+    }, ct);
 
-    public async Task<int> CountPointsAsync(int? jobId, string? vm, string? image, CancellationToken ct)
+    public Task<int> CountPointsAsync(int? jobId, string? vm, string? image, CancellationToken ct) => Db<int>(async conn =>
     {
         var filters = new List<string> { "status IN ('ok', 'unverified', 'deleting')" };
         if (jobId is not null) filters.Add("job_id = @jobId");
         if (vm is not null) filters.Add("vm = @vm");
         if (image is not null) filters.Add("image = @image");
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<int>(new CommandDefinition(
             $"SELECT COUNT(*) FROM cephbackup_points WHERE {string.Join(" AND ", filters)}", new { jobId, vm, image }, cancellationToken: ct));
-    }
+    }, ct);
 }

@@ -25,41 +25,55 @@ public sealed partial class MySqlCatalog
         VALUES (@Job, @Vm, @TimeStart, @TimeEnd, @Type, @Result, @Path, @Error, @BackupCmd)
         """;
 
-    public async Task<IReadOnlyList<BackupPoint>> GetPointsAsync(int? jobId, string? vm, string? image, CancellationToken ct)
+    public Task<IReadOnlyList<BackupPoint>> GetPointsAsync(int? jobId, string? vm, string? image, CancellationToken ct) => Db<IReadOnlyList<BackupPoint>>(async conn =>
     {
         var filters = new List<string>();
         if (jobId is not null) filters.Add("job_id = @jobId");
         if (vm is not null) filters.Add("vm = @vm");
         if (image is not null) filters.Add("image = @image");
         var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<PointRow>(new CommandDefinition(
             $"SELECT {PointColumns} FROM cephbackup_points {where} ORDER BY image, chain, point, job_id, id",
             new { jobId, vm, image }, cancellationToken: ct));
         return rows.Select(r => r.ToPoint()).ToList();
-    }
+    }, ct);
 
     public async Task<long> RecordPointAsync(BackupPoint point, BackupLogEntry log, CancellationToken ct)
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(InsertPoint, PointArgs(point), tx, cancellationToken: ct));
-        await UpdateLinkAsync(conn, tx, point.LinkId,
-            "UPDATE backup_vms SET inc = @Point, `full` = @Chain, success = 1 WHERE id = @LinkId",
-            new { point.Point, point.Chain, point.LinkId }, ct);
-        await conn.ExecuteAsync(new CommandDefinition(InsertLog, CatalogRules.LogArgs(log), tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
-        return id;
+        var committing = false;
+        try
+        {
+            await using var conn = await _ds.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(InsertPoint, PointArgs(point), tx, cancellationToken: ct));
+            await UpdateLinkAsync(conn, tx, point.LinkId,
+                "UPDATE backup_vms SET inc = @Point, `full` = @Chain, success = 1 WHERE id = @LinkId",
+                new { point.Point, point.Chain, point.LinkId }, ct);
+            await conn.ExecuteAsync(new CommandDefinition(InsertLog, CatalogRules.LogArgs(log), tx, cancellationToken: ct));
+            // Before COMMIT is sent a failure rolls everything back; once it is sent, a lost connection
+            // leaves the outcome unknown, and the caller must look before it undoes the point.
+            committing = true;
+            await tx.CommitAsync(ct);
+            return id;
+        }
+        catch (Exception e) when (CatalogErrors.IsDuplicateKey(e))
+        {
+            throw new CatalogException($"restore point {point.RestorePoint} of {point.Image} is already recorded for job {point.JobName}", e);
+        }
+        catch (Exception e) when (CatalogErrors.IsDriverError(e) || (committing && e is OperationCanceledException))
+        {
+            throw CatalogErrors.Wrap(e, outcomeUnknown: committing);
+        }
     }
 
-    public async Task RecordFailureAsync(int linkId, BackupLogEntry log, CancellationToken ct)
+    public Task RecordFailureAsync(int linkId, BackupLogEntry log, CancellationToken ct) => Db(async conn =>
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await UpdateLinkAsync(conn, tx, linkId, "UPDATE backup_vms SET success = 0 WHERE id = @linkId", new { linkId }, ct);
         await conn.ExecuteAsync(new CommandDefinition(InsertLog, CatalogRules.LogArgs(log), tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-    }
+        return 0;
+    }, ct);
 
     // A vanished backup_vms row means the job was edited under us; recording against nothing would leave
     // a point whose counters nobody owns, so the whole transaction is rolled back instead.
@@ -68,14 +82,13 @@ public sealed partial class MySqlCatalog
         // MySqlConnector reports found rows (UseAffectedRows=false), so 0 means missing, not unchanged.
         var found = await conn.ExecuteAsync(new CommandDefinition(sql, args, tx, cancellationToken: ct));
         if (found == 0)
-            throw new CephBackupException(ExitCode.DatabaseError, $"backup_vms row {linkId} does not exist (job changed during the run?)");
+            throw new CatalogException($"backup_vms row {linkId} does not exist (job changed during the run?)");
     }
 
-    public async Task<bool> ImportPointAsync(BackupPoint point, CancellationToken ct)
+    public Task<bool> ImportPointAsync(BackupPoint point, CancellationToken ct) => Db(async conn =>
     {
         // A plain INSERT plus the duplicate-key error, not INSERT IGNORE: IGNORE would also turn
         // truncation and NOT NULL errors into warnings and store damaged rows silently.
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         try
         {
             await conn.ExecuteAsync(new CommandDefinition(InsertPoint, PointArgs(point), cancellationToken: ct));
@@ -85,7 +98,7 @@ public sealed partial class MySqlCatalog
         {
             return false;
         }
-    }
+    }, ct);
 
     public async Task SetPointStatusAsync(IReadOnlyCollection<long> ids, string status, CancellationToken ct)
     {

@@ -35,53 +35,42 @@ public sealed partial class MySqlCatalog : ICatalog, IAsyncDisposable
         WHERE bv.idbackup_jobs IS NOT NULL
         """;
 
-    public async Task<IReadOnlyList<BackupJob>> GetJobsAsync(bool enabledOnly, CancellationToken ct)
+    public Task<IReadOnlyList<BackupJob>> GetJobsAsync(bool enabledOnly, CancellationToken ct) => Db<IReadOnlyList<BackupJob>>(async conn =>
     {
         var where = enabledOnly ? "WHERE enabled = 1" : "";
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<BackupJob>(new CommandDefinition(
             $"SELECT {JobColumns} FROM backup_jobs {where} ORDER BY idbackup_jobs", cancellationToken: ct))).AsList();
-    }
+    }, ct);
 
     /// <summary>Job names are not unique in the PHP schema; the lowest id wins, as in a plain PHP lookup.</summary>
-    public async Task<BackupJob?> GetJobByNameAsync(string name, CancellationToken ct)
-    {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
-        return await conn.QueryFirstOrDefaultAsync<BackupJob>(new CommandDefinition(
+    public Task<BackupJob?> GetJobByNameAsync(string name, CancellationToken ct) => Db(conn =>
+        conn.QueryFirstOrDefaultAsync<BackupJob>(new CommandDefinition(
             $"SELECT {JobColumns} FROM backup_jobs WHERE name = @name ORDER BY idbackup_jobs LIMIT 1",
-            new { name }, cancellationToken: ct));
-    }
+            new { name }, cancellationToken: ct)), ct);
 
-    public async Task<IReadOnlyList<JobImage>> GetJobImagesAsync(int jobId, CancellationToken ct)
-    {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<JobImage>(new CommandDefinition(
+    public Task<IReadOnlyList<JobImage>> GetJobImagesAsync(int jobId, CancellationToken ct) => Db<IReadOnlyList<JobImage>>(async conn =>
+        (await conn.QueryAsync<JobImage>(new CommandDefinition(
             $"{ImageSelect} AND bv.idbackup_jobs = @jobId ORDER BY v.vm, v.image, bv.id",
-            new { jobId }, cancellationToken: ct))).AsList();
-    }
+            new { jobId }, cancellationToken: ct))).AsList(), ct);
 
-    public async Task<IReadOnlyList<JobImage>> GetImagesOfVmAsync(string vm, CancellationToken ct)
-    {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<JobImage>(new CommandDefinition(
+    public Task<IReadOnlyList<JobImage>> GetImagesOfVmAsync(string vm, CancellationToken ct) => Db<IReadOnlyList<JobImage>>(async conn =>
+        (await conn.QueryAsync<JobImage>(new CommandDefinition(
             $"{ImageSelect} AND v.vm = @vm ORDER BY v.vm, v.image, bv.id",
-            new { vm }, cancellationToken: ct))).AsList();
-    }
+            new { vm }, cancellationToken: ct))).AsList(), ct);
 
     public Task<ScheduleFlags?> GetDaysAsync(int jobId, CancellationToken ct) => GetScheduleAsync("backup_days", 7, jobId, ct);
 
     public Task<ScheduleFlags?> GetWeeksAsync(int jobId, CancellationToken ct) => GetScheduleAsync("backup_weeks", 5, jobId, ct);
 
-    private async Task<ScheduleFlags?> GetScheduleAsync(string table, int columns, int jobId, CancellationToken ct)
+    private Task<ScheduleFlags?> GetScheduleAsync(string table, int columns, int jobId, CancellationToken ct) => Db(async conn =>
     {
         // Aliases d1..dn: the real names `1`..`n` would be confused with ordinals by careless readers (as in PHP).
         var select = string.Join(", ", Enumerable.Range(1, columns).Select(n => $"`{n}` AS d{n}"));
-        await using var conn = await _ds.OpenConnectionAsync(ct);
         await using var cmd = new MySqlCommand(
             $"SELECT {select} FROM `{table}` WHERE idbackup_job = @jobId ORDER BY id LIMIT 1", conn);
         cmd.Parameters.AddWithValue("@jobId", jobId);
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        if (!await r.ReadAsync(ct)) return null;
+        if (!await r.ReadAsync(ct)) return (ScheduleFlags?)null;
         var values = new int?[columns];
         for (var n = 1; n <= columns; n++)
         {
@@ -89,7 +78,7 @@ public sealed partial class MySqlCatalog : ICatalog, IAsyncDisposable
             values[n - 1] = r.IsDBNull(ordinal) ? null : r.GetInt32(ordinal);
         }
         return CatalogRules.ToScheduleFlags(values);
-    }
+    }, ct);
 
     public Task SetJobLastRunAsync(int jobId, DateTime utc, CancellationToken ct) =>
         ExecAsync("UPDATE backup_jobs SET lastrun = @utc WHERE idbackup_jobs = @jobId", new { jobId, utc }, ct);
@@ -100,9 +89,20 @@ public sealed partial class MySqlCatalog : ICatalog, IAsyncDisposable
     public Task SetImageLastRunAsync(int linkId, DateTime utc, CancellationToken ct) =>
         ExecAsync("UPDATE backup_vms SET lastrun = @utc WHERE id = @linkId", new { linkId, utc }, ct);
 
-    private async Task<int> ExecAsync(string sql, object args, CancellationToken ct)
+    private Task<int> ExecAsync(string sql, object args, CancellationToken ct) =>
+        Db(conn => conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: ct)), ct);
+
+    /// <summary>Runs <paramref name="work"/> on a pooled connection; driver errors leave as <see cref="CatalogException"/>.</summary>
+    private async Task<T> Db<T>(Func<MySqlConnection, Task<T>> work, CancellationToken ct)
     {
-        await using var conn = await _ds.OpenConnectionAsync(ct);
-        return await conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: ct));
+        try
+        {
+            await using var conn = await _ds.OpenConnectionAsync(ct);
+            return await work(conn);
+        }
+        catch (Exception e) when (CatalogErrors.IsDriverError(e))
+        {
+            throw CatalogErrors.Wrap(e);
+        }
     }
 }

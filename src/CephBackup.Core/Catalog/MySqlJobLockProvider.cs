@@ -16,7 +16,19 @@ public sealed class MySqlJobLockProvider(string connectionString, TimeProvider? 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly string _database = new MySqlConnectionStringBuilder(connectionString).Database;
 
+    /// <summary>
+    /// The server drops a connection idle this long, and with it the lock: a host that died without closing
+    /// its socket (power loss) blocks the job for at most this long. The pinger keeps a live holder busy.
+    /// </summary>
+    internal static readonly TimeSpan DeadHolderTimeout = TimeSpan.FromSeconds(180);
+
     public async Task<IJobLock?> TryAcquireAsync(int jobId, string host, int pid, DateTime startedUtc, CancellationToken ct)
+    {
+        try { return await AcquireAsync(jobId, host, pid, startedUtc, ct); }
+        catch (Exception e) when (CatalogErrors.IsDriverError(e)) { throw CatalogErrors.Wrap(e); }
+    }
+
+    private async Task<IJobLock?> AcquireAsync(int jobId, string host, int pid, DateTime startedUtc, CancellationToken ct)
     {
         var name = CatalogRules.JobLockName(_database, jobId);
         // Dedicated and non-pooled: a pooled connection keeps the lock after Close() until it is reused.
@@ -24,8 +36,9 @@ public sealed class MySqlJobLockProvider(string connectionString, TimeProvider? 
         try
         {
             await conn.OpenAsync(ct);
-            // The default 8 h wait_timeout would let the server drop the connection (and the lock) while idle.
-            await conn.ExecuteAsync(new CommandDefinition("SET SESSION wait_timeout = 86400", cancellationToken: ct));
+            // Bounded, so a dead host's lock ends by itself (see DeadHolderTimeout); pings keep ours alive.
+            await conn.ExecuteAsync(new CommandDefinition("SET SESSION wait_timeout = @s",
+                new { s = (int)DeadHolderTimeout.TotalSeconds }, cancellationToken: ct));
             var got = await conn.ExecuteScalarAsync<int?>(new CommandDefinition(
                 "SELECT GET_LOCK(@name, 0)", new { name }, cancellationToken: ct));
             if (got is null) throw new CephBackupException(ExitCode.DatabaseError, $"GET_LOCK('{name}') failed on the server");
@@ -54,6 +67,12 @@ public sealed class MySqlJobLockProvider(string connectionString, TimeProvider? 
             """, new { jobId, host, pid, startedUtc }, cancellationToken: ct));
 
     public async Task<LockHolder?> GetHolderAsync(int jobId, CancellationToken ct)
+    {
+        try { return await HolderAsync(jobId, ct); }
+        catch (Exception e) when (CatalogErrors.IsDriverError(e)) { throw CatalogErrors.Wrap(e); }
+    }
+
+    private async Task<LockHolder?> HolderAsync(int jobId, CancellationToken ct)
     {
         await using var conn = new MySqlConnection(CatalogConnection.Normalize(connectionString));
         await conn.OpenAsync(ct);

@@ -6,45 +6,57 @@ using CephBackup.Core.Storage;
 namespace CephBackup.Core.Jobs;
 
 /// <summary>The next point of one image, with what was checked to get there.</summary>
-/// <param name="Snapshots">The image's snapshots if planning already listed them (a diff's base check), else null.</param>
+/// <param name="Snapshots">The image's snapshots as listed while planning.</param>
+/// <param name="RecordedSnapshots">Snapshots that recorded points of this job and image reference: never removed as leftovers.</param>
 public sealed record ImagePlan(ImageTarget Target, PointPlan Point, string Snapshot, string? FromSnapshot, string PointFile,
-    IReadOnlyList<RbdSnapshot>? Snapshots = null);
+    IReadOnlyList<RbdSnapshot> Snapshots, IReadOnlySet<string> RecordedSnapshots);
 
 /// <summary>
 /// Turns the catalog, the folder tree and the image's snapshots into the next point (the I/O half of
 /// <see cref="BackupPlanner"/>): a diff is only planned when the snapshot and every file it depends on
 /// are there and the file it starts from still has its recorded checksum; otherwise a new chain starts.
+/// A chain belongs to (job, pool/image): points recorded under an earlier VM name still count, so a
+/// renamed VM never collides with its own history.
 /// </summary>
 public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
 {
     public async Task<ImagePlan> PlanAsync(JobSettings job, ImageTarget t, CancellationToken ct)
     {
-        var points = (await catalog.GetPointsAsync(job.Id, null, t.ImageName, ct))
-            .Where(p => p.Status is PointStatus.Ok or PointStatus.Unverified && p.Vm == t.Vm)
-            .ToList();
+        var recorded = await catalog.GetPointsAsync(job.Id, null, t.ImageName, ct);
+        var points = recorded.Where(p => p.Status is PointStatus.Ok or PointStatus.Unverified).ToList();
+        var snaps = await rbd.SnapListAsync(t.Ref, ct);
         var imageDir = job.Layout.ImageDir(t.Vm, t.ImageName);
-        // A folder counts only once its full is complete: a crashed first full leaves a folder we reuse.
+        var recordedChains = recorded.Select(p => p.Chain).ToHashSet();
+        // A folder counts once its full is complete and is either ours and recorded, or the PHP tool's (no
+        // sidecar). A full of ours without a row is a leftover of a crash: planning lands on it again, and
+        // the run adopts or removes it instead of skipping past it into an orphan chain.
         var onDisk = BackupLayout.ChainsOnDisk(imageDir)
-            .Where(c => File.Exists(Path.Combine(imageDir, BackupLayout.ChainDirName(c), BackupLayout.PointFileName(0))))
+            .Where(c => File.Exists(Path.Combine(imageDir, BackupLayout.ChainDirName(c), BackupLayout.PointFileName(0)))
+                        && (recordedChains.Contains(c) || !File.Exists(PointFiles.JsonFile(Path.Combine(imageDir, BackupLayout.ChainDirName(c), BackupLayout.PointFileName(0))))))
             .DefaultIfEmpty(0).Max();
-        var highest = Math.Max(onDisk, points.Select(p => p.Chain).DefaultIfEmpty(0).Max());
+        var highest = Math.Max(onDisk, recorded.Select(p => p.Chain).DefaultIfEmpty(0).Max());
         var newest = points.Count == 0 ? [] : points.Where(p => p.Chain == points.Max(q => q.Chain)).ToList();
 
         var plan = BackupPlanner.Decide(newest, highest, job.MaxInc, job.Mode);
-        IReadOnlyList<RbdSnapshot>? snaps = null;
         if (plan.BasePoint is { } basePoint)
         {
-            snaps = await rbd.SnapListAsync(t.Ref, ct);
-            var broken = await CheckBaseAsync(job, t, snaps, newest, newest.Single(p => p.Point == basePoint), ct);
+            var broken = RenamedFrom(newest, t) ?? await CheckBaseAsync(job, snaps, newest, newest.Single(p => p.Point == basePoint), ct);
             if (broken is not null) plan = BackupPlanner.Decide(newest, highest, job.MaxInc, job.Mode, broken);
         }
         var snap = SnapshotNames.Of(job.Prefix, plan.Chain, plan.Point);
         string? from = plan.BasePoint is { } b ? SnapshotNames.Of(job.Prefix, plan.Chain, b) : null;
-        return new ImagePlan(t, plan, snap, from, job.Layout.PointFile(t.Vm, t.ImageName, plan.Chain, plan.Point), snaps);
+        return new ImagePlan(t, plan, snap, from, job.Layout.PointFile(t.Vm, t.ImageName, plan.Chain, plan.Point), snaps,
+            recorded.Select(p => p.Snapshot).ToHashSet(StringComparer.Ordinal));
     }
 
+    /// <summary>A chain lives in one VM folder: after a rename the next point starts a new chain in the new folder.</summary>
+    private static string? RenamedFrom(IReadOnlyList<BackupPoint> chain, ImageTarget t) =>
+        chain.FirstOrDefault(p => p.Vm != t.Vm) is { } other
+            ? $"the image is now linked to VM '{t.Vm}', chain {other.Chain:D6} was made under VM '{other.Vm}' (kept, still restorable)"
+            : null;
+
     /// <returns>Null when the base is usable, else why not.</returns>
-    private async Task<string?> CheckBaseAsync(JobSettings job, ImageTarget t, IReadOnlyList<RbdSnapshot> snaps, List<BackupPoint> chain, BackupPoint basePoint, CancellationToken ct)
+    private async Task<string?> CheckBaseAsync(JobSettings job, IReadOnlyList<RbdSnapshot> snaps, List<BackupPoint> chain, BackupPoint basePoint, CancellationToken ct)
     {
         var fromSnap = SnapshotNames.Of(job.Prefix, basePoint.Chain, basePoint.Point);
         if (snaps.All(s => s.Name != fromSnap)) return $"base snapshot {fromSnap} is missing on Ceph";
@@ -54,16 +66,17 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
         catch (CephBackupException e) { return e.Message; }
         foreach (var p in needed)
         {
-            var file = job.Layout.PointFile(t.Vm, t.ImageName, p.Chain, p.Point);
-            if (!File.Exists(file)) return $"base file {file} is missing";
-            if (p.Sha256 is null) return $"base file {file} has no recorded checksum";
-            if (new FileInfo(file).Length != p.SizeBytes) return $"base file {file} has size {new FileInfo(file).Length}, recorded {p.SizeBytes}";
+            if (!job.Layout.Contains(p.FilePath)) return $"base file {p.FilePath} is outside the job folder {job.Layout.JobRoot}";
+            if (PointCodecs.Find(p.FilePath) is not { } codec) return $"base file {p.FilePath} is missing";
+            if (p.Sha256 is null) return $"base file {p.FilePath} has no recorded checksum";
+            var stored = codec.StoredPath(p.FilePath);
+            if (new FileInfo(stored).Length != p.SizeBytes) return $"base file {stored} has size {new FileInfo(stored).Length}, recorded {p.SizeBytes}";
         }
         // The file the new diff extends must still hold what was recorded: a changed byte there would poison
         // every later point. Re-reading a multi-GiB full every night is the price of certainty, so it is
         // re-hashed only when it was written to after it was last known good (mtime, like git's stat cache);
         // silent bit rot without a write is what `verify` is for.
-        var baseFile = job.Layout.PointFile(t.Vm, t.ImageName, basePoint.Chain, basePoint.Point);
+        var baseFile = PointCodecs.Find(basePoint.FilePath)!.StoredPath(basePoint.FilePath);
         var knownGood = basePoint.VerifiedAt is { } v && v > basePoint.EndedAt ? v : basePoint.EndedAt;
         if (File.GetLastWriteTimeUtc(baseFile) <= DateTime.SpecifyKind(knownGood, DateTimeKind.Utc)) return null;
         var sha = await PointFiles.Sha256OfFileAsync(baseFile, ct);

@@ -4,190 +4,144 @@ using CephBackup.Core.Ceph;
 using CephBackup.Core.Planning;
 using CephBackup.Core.Reporting;
 using CephBackup.Core.Storage;
-using Serilog;
 
 namespace CephBackup.Core.Jobs;
 
-/// <summary>One job of an exec run: checks, lock, then each VM's disks snapshotted together and exported.</summary>
-internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd rbd, CephOptions ceph,
-    MountTable mounts, TimeProvider time, HostIdentity host, ILogger log)
+/// <summary>
+/// One job of an exec run, orchestration only: schedule, mount check, lock, then the images fanned out
+/// (<see cref="ImageBackup"/> does each image's work). VMs proceed independently; each VM's disks are
+/// planned, then snapshotted back to back (a crash-consistent set), then exported, at most
+/// <c>Parallelism</c> exports at once. One image's failure never stops another.
+/// </summary>
+internal sealed class JobBackup(BackupDeps deps, IJobLockProvider locks, CephOptions ceph, BackupOptions options,
+    MountTable mounts, HostIdentity host)
 {
-    private readonly ImagePlanning _planning = new(catalog, rbd, time);
-    private readonly ImageExporter _exporter = new(rbd, time, log);
+    private readonly TimeProvider _time = deps.Time;
 
     public async Task<JobReport> RunAsync(BackupJob row, DateOnly day, bool dryRun,
-        IReadOnlyDictionary<(string, string), List<int>> prefixOwners, TextWriter planOut, CancellationToken ct)
+        IReadOnlyDictionary<(string, string), List<int>> prefixOwners, CancellationToken ct)
     {
-        var start = time.GetUtcNow();
+        var start = _time.GetUtcNow();
         var name = Names.IsValid(row.Name) ? row.Name! : $"job {row.Id}";
-        JobReport Fail(JobResult r, string msg, IReadOnlyList<string>? warnings = null)
+        try
         {
-            log.Error("Job {Job}: {Message}", name, msg);
-            return new JobReport { JobName = name, Result = r, Message = msg, Start = start, End = time.GetUtcNow(), Warnings = warnings ?? [] };
+            return await RunCheckedAsync(row, name, day, dryRun, prefixOwners, start, ct);
         }
+        catch (CephBackupException e)
+        {
+            // The catalog (or Ceph) failed outside any one image: this job fails, the next job is still tried.
+            return Fail(name, start, JobResult.Failed, e.Message);
+        }
+    }
 
+    private async Task<JobReport> RunCheckedAsync(BackupJob row, string name, DateOnly day, bool dryRun,
+        IReadOnlyDictionary<(string, string), List<int>> prefixOwners, DateTimeOffset start, CancellationToken ct)
+    {
         JobSettings job;
         try { job = JobSettings.From(row); }
-        catch (CephBackupException e) { return Fail(JobResult.ConfigError, e.Message); }
+        catch (CephBackupException e) { return Fail(name, start, JobResult.ConfigError, e.Message); }
 
-        var decision = Schedule.Evaluate(day, await catalog.GetDaysAsync(job.Id, ct), await catalog.GetWeeksAsync(job.Id, ct));
+        var decision = Schedule.Evaluate(day, await deps.Catalog.GetDaysAsync(job.Id, ct), await deps.Catalog.GetWeeksAsync(job.Id, ct));
         if (!decision.Run)
         {
-            log.Information("Job {Job} skipped: {Reason}", job.Name, decision.Reason);
-            if (dryRun) await planOut.WriteLineAsync($"job {job.Name}: skip ({decision.Reason})");
+            deps.Log.Information("Job {Job} skipped: {Reason}", job.Name, decision.Reason);
             return new JobReport { JobName = job.Name, Result = JobResult.Skipped, Message = decision.Reason, Start = start, End = start };
         }
         if (row.CheckMount != 0)
         {
             var why = string.IsNullOrWhiteSpace(row.MountPoint) ? "checkmount is set but mountpoint is empty" : mounts.Check(row.MountPoint, job.Layout.JobRoot);
-            if (why is not null) return Fail(JobResult.NotMounted, $"Mountpoint not mounted: {why}");
+            if (why is not null) return Fail(name, start, JobResult.NotMounted, $"Mountpoint not mounted: {why}");
         }
 
-        var images = await catalog.GetJobImagesAsync(job.Id, ct);
-        var collision = images.Select(i => i.Image is null ? null : TryRef(i.Image))
-            .Where(r => r is not null && prefixOwners.TryGetValue((r.ToString(), job.Prefix), out var ids) && ids.Count > 1)
-            .Select(r => r!.ToString()).FirstOrDefault();
+        var (links, warnings) = OneLinkPerImage(await deps.Catalog.GetJobImagesAsync(job.Id, ct));
+        var collision = links.Select(i => TryRef(i.Image)).FirstOrDefault(r => r is not null && prefixOwners.TryGetValue((r, job.Prefix), out var ids) && ids.Count > 1);
         if (collision is not null)
-            return Fail(JobResult.ConfigError, $"snap-prefix '{job.Prefix}' is used by another job on image {collision}: snapshot names would collide");
+            return Fail(name, start, JobResult.ConfigError, $"snap-prefix '{job.Prefix}' is used by another job on image {collision}: snapshot names would collide");
 
-        if (dryRun) return await PlanOnlyAsync(job, images, decision, planOut, start, ct);
+        var parallel = Math.Max(1, row.MaxParallel is > 0 and var m ? Math.Min(m, options.Parallelism) : options.Parallelism);
+        var summary = new JobPlanSummary(decision.Reason, job.Mode.ToString().ToLowerInvariant(), job.MaxInc, job.Prefix, parallel);
+        if (dryRun) return await PlanOnlyAsync(job, links, warnings, summary, start, ct);
 
         await using var jobLock = await locks.TryAcquireAsync(job.Id, host.Host, host.Pid, start.UtcDateTime, ct);
         if (jobLock is null)
         {
             var h = await locks.GetHolderAsync(job.Id, ct);
             var who = h is null ? "another process" : $"host {h.Host} pid {h.Pid} since {h.StartedAt:yyyy-MM-dd HH:mm:ss} UTC";
-            return Fail(JobResult.AlreadyRunning, $"same JOB already running: {who}");
+            return Fail(name, start, JobResult.AlreadyRunning, $"same JOB already running: {who}");
         }
-        var warnings = new List<string>();
         if (row.LastRun is { } lr && (row.LastCompletion is null || lr > row.LastCompletion))
             warnings.Add($"the previous run started {lr:yyyy-MM-dd HH:mm:ss} UTC never completed (crash or kill); this run continues normally");
 
-        await catalog.SetJobLastRunAsync(job.Id, start.UtcDateTime, ct);
-        var results = new List<ImageReport>();
-        var lockLost = false;
-        foreach (var vm in images.GroupBy(i => i.Vm ?? ""))
-        {
-            if (!await jobLock.StillHeldAsync(ct))
-            {
-                lockLost = true;
-                warnings.Add("lost the job lock (database connection dropped): stopped before the remaining images");
-                break;
-            }
-            results.AddRange(await BackupVmAsync(job, vm.ToList(), ct));
-        }
-        var end = time.GetUtcNow();
+        await deps.Catalog.SetJobLastRunAsync(job.Id, start.UtcDateTime, ct);
+        var fanOut = new ImageFanOut(deps, job, ceph.Pool, jobLock, parallel);
+        var results = await fanOut.RunAsync(links, ct);
+        warnings.AddRange(fanOut.Warnings);
+
+        var end = _time.GetUtcNow();
         var catalogLost = false;
-        try { await catalog.SetJobLastCompletionAsync(job.Id, end.UtcDateTime, ct); }
-        catch (MySqlConnector.MySqlException e)
+        try { await deps.Catalog.SetJobLastCompletionAsync(job.Id, end.UtcDateTime, CancellationToken.None); }
+        catch (CephBackupException e)
         {
             // The report must still go out: it is how the admin learns that the catalog died mid-run.
             catalogLost = true;
             warnings.Add($"could not record the job's completion in the catalog: {e.Message}");
         }
         WriteLastBk(job, end);
+        var failed = catalogLost || fanOut.LockLost || ct.IsCancellationRequested || results.Any(r => r.Result == ImageResult.Failed);
         return new JobReport
         {
-            JobName = job.Name,
-            Result = catalogLost || lockLost || results.Any(r => r.Result == ImageResult.Failed) ? JobResult.Failed : JobResult.Success,
-            Images = results, Warnings = warnings, Start = start, End = end,
+            JobName = job.Name, Result = failed ? JobResult.Failed : JobResult.Success, Plan = summary,
+            Message = ct.IsCancellationRequested ? "cancelled (SIGINT/SIGTERM): unfinished points were undone; finished points are listed" : null,
+            Cancelled = ct.IsCancellationRequested, Images = results, Warnings = warnings, Start = start, End = end,
         };
     }
 
-    /// <summary>Snapshots every disk of the VM back to back (crash-consistent with each other), then exports each.</summary>
-    private async Task<List<ImageReport>> BackupVmAsync(JobSettings job, List<JobImage> disks, CancellationToken ct)
+    /// <summary>
+    /// A chain belongs to (job, pool/image): an image linked under two VMs of the job is backed up once, under
+    /// the first link (VM name order), and the report says so.
+    /// </summary>
+    private (List<JobImage>, List<string>) OneLinkPerImage(IReadOnlyList<JobImage> links)
+    {
+        var kept = new List<JobImage>();
+        var warnings = new List<string>();
+        foreach (var g in links.GroupBy(l => TryRef(l.Image) ?? l.Image ?? ""))
+        {
+            kept.Add(g.First());
+            if (g.Count() > 1)
+                warnings.Add($"image {g.Key} is linked to several VMs of this job ({string.Join(", ", g.Select(l => Names.Printable(l.Vm)))}): backed up once, under {Names.Printable(g.First().Vm)}");
+        }
+        foreach (var w in warnings) deps.Log.Warning("{Warning}", w);
+        return (kept, warnings);
+    }
+
+    private async Task<JobReport> PlanOnlyAsync(JobSettings job, IReadOnlyList<JobImage> links, List<string> warnings,
+        JobPlanSummary summary, DateTimeOffset start, CancellationToken ct)
     {
         var reports = new List<ImageReport>();
-        var ready = new List<(ImagePlan Plan, DateTimeOffset Start)>();
-        foreach (var disk in disks)
+        foreach (var link in links)
         {
-            var t0 = time.GetUtcNow();
-            ImagePlan? plan = null;
+            var unit = new ImageBackup(job, link, ceph.Pool, deps, NoFence.Instance);
             try
             {
-                var target = ImageTarget.From(disk, ceph.Pool);
-                await catalog.SetImageLastRunAsync(disk.LinkId, t0.UtcDateTime, ct);
-                plan = await _planning.PlanAsync(job, target, ct);
-                await _exporter.CleanLeftoversAsync(plan, ct);
-                await rbd.SnapCreateAsync(target.Ref, plan.Snapshot, ct);
-                ready.Add((plan, t0));
-            }
-            catch (Exception e) when (e is CephBackupException or IOException or UnauthorizedAccessException)
-            {
-                reports.Add(await FailedAsync(job, disk, plan, t0, e.Message, ct));
-            }
-        }
-        foreach (var (plan, t0) in ready)
-            reports.Add(await ExportAsync(job, plan, t0, ct));
-        return reports;
-    }
-
-    private async Task<ImageReport> ExportAsync(JobSettings job, ImagePlan plan, DateTimeOffset t0, CancellationToken ct)
-    {
-        try
-        {
-            var point = await _exporter.ExportAsync(job, plan, t0.UtcDateTime, ct);
-            await catalog.RecordPointAsync(point, Log(job, plan, t0, point.EndedAt, "SUCCESS", null), ct);
-            var r = new ImageReport
-            {
-                Vm = plan.Target.Vm, Image = plan.Target.ImageName, Start = t0, End = new DateTimeOffset(point.EndedAt, TimeSpan.Zero),
-                SizeBytes = point.SizeBytes, Type = TypeLabel(plan.Point.Type), RestorePoint = plan.Point.RestorePoint,
-                Result = ImageResult.Success, Detail = plan.Point.Reason,
-            };
-            log.Information("{Vm}/{Image}: {Type} {RestorePoint} {Bytes} bytes in {Seconds:F1}s ({Rate} MB/s) SUCCESS ({Reason})",
-                r.Vm, r.Image, r.Type, r.RestorePoint, r.SizeBytes, r.Duration.TotalSeconds, r.MegabytesPerSecond?.ToString("F0", CultureInfo.InvariantCulture) ?? "-", plan.Point.Reason);
-            return r;
-        }
-        catch (Exception e) when (e is CephBackupException or IOException or UnauthorizedAccessException or InvalidDataException
-                                      or MySqlConnector.MySqlException or OperationCanceledException)
-        {
-            await _exporter.UndoAsync(plan);
-            if (e is OperationCanceledException) throw;
-            return await FailedAsync(job, plan.Target.Link, plan, t0, e.Message, CancellationToken.None);
-        }
-    }
-
-    private async Task<ImageReport> FailedAsync(JobSettings job, JobImage disk, ImagePlan? plan, DateTimeOffset t0, string error, CancellationToken ct)
-    {
-        var end = time.GetUtcNow();
-        var vm = Names.Printable(disk.Vm);
-        var image = Names.Printable(disk.Image);
-        log.Error("{Vm}/{Image}: {Type} {RestorePoint} FAIL: {Error}", vm, image, plan is null ? "-" : TypeLabel(plan.Point.Type), plan?.Point.RestorePoint ?? "-", error);
-        try
-        {
-            if (plan is not null) await catalog.RecordFailureAsync(disk.LinkId, Log(job, plan, t0, end.UtcDateTime, "FAIL", error), ct);
-        }
-        catch (Exception e) when (e is MySqlConnector.MySqlException or CephBackupException or InvalidOperationException)
-        {
-            log.Error("Could not record the failure of {Vm}/{Image} in the catalog: {Error}", vm, image, e.Message);
-        }
-        return new ImageReport
-        {
-            Vm = vm, Image = image, Start = t0, End = end, Type = plan is null ? "-" : TypeLabel(plan.Point.Type),
-            RestorePoint = plan?.Point.RestorePoint, Result = ImageResult.Failed, Detail = error,
-        };
-    }
-
-    private async Task<JobReport> PlanOnlyAsync(JobSettings job, IReadOnlyList<JobImage> images, ScheduleDecision decision,
-        TextWriter planOut, DateTimeOffset start, CancellationToken ct)
-    {
-        await planOut.WriteLineAsync($"job {job.Name}: run ({decision.Reason}), mode {job.Mode.ToString().ToLowerInvariant()}, max_inc {job.MaxInc}, prefix {job.Prefix}");
-        var reports = new List<ImageReport>();
-        foreach (var disk in images)
-        {
-            try
-            {
-                var plan = await _planning.PlanAsync(job, ImageTarget.From(disk, ceph.Pool), ct);
-                await planOut.WriteLineAsync($"  {disk.Vm}/{disk.Image}: {TypeLabel(plan.Point.Type)} {plan.Point.RestorePoint} snapshot {plan.Snapshot} from {plan.FromSnapshot ?? "-"} ({plan.Point.Reason})");
-                reports.Add(new ImageReport { Vm = disk.Vm!, Image = disk.Image!, Type = TypeLabel(plan.Point.Type), RestorePoint = plan.Point.RestorePoint, Result = ImageResult.Planned, Detail = plan.Point.Reason, Start = start, End = start });
+                var plan = await deps.Planning.PlanAsync(job, ImageTarget.From(link, ceph.Pool), ct);
+                reports.Add(new ImageReport
+                {
+                    Vm = link.Vm!, Image = link.Image!, Type = ImageBackup.TypeLabel(plan.Point.Type), RestorePoint = plan.Point.RestorePoint,
+                    Snapshot = plan.Snapshot, FromSnapshot = plan.FromSnapshot, Result = ImageResult.Planned, Detail = plan.Point.Reason, Start = start, End = start,
+                });
             }
             catch (CephBackupException e)
             {
-                await planOut.WriteLineAsync($"  {Names.Printable(disk.Vm)}/{Names.Printable(disk.Image)}: cannot plan: {e.Message}");
-                reports.Add(new ImageReport { Vm = Names.Printable(disk.Vm), Image = Names.Printable(disk.Image), Result = ImageResult.Failed, Detail = e.Message, Start = start, End = start });
+                reports.Add(unit.Report(ImageResult.Failed, e.Message) with { Start = start, End = start });
             }
         }
-        return new JobReport { JobName = job.Name, Result = JobResult.Success, Images = reports, Start = start, End = time.GetUtcNow() };
+        return new JobReport { JobName = job.Name, Result = JobResult.Success, Plan = summary, Images = reports, Warnings = warnings, Start = start, End = _time.GetUtcNow() };
+    }
+
+    private JobReport Fail(string name, DateTimeOffset start, JobResult result, string msg)
+    {
+        deps.Log.Error("Job {Job}: {Message}", name, msg);
+        return new JobReport { JobName = name, Result = result, Message = msg, Start = start, End = _time.GetUtcNow() };
     }
 
     /// <summary>The marker the target-side lock scripts (TARGETSIDE/bklock) compare against.</summary>
@@ -197,26 +151,16 @@ internal sealed class JobBackup(ICatalog catalog, IJobLockProvider locks, IRbd r
         {
             Directory.CreateDirectory(job.Layout.JobRoot);
             File.WriteAllText(Path.Combine(job.Layout.JobRoot, "lastbk.txt"),
-                TimeZoneInfo.ConvertTime(end, time.LocalTimeZone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
+                TimeZoneInfo.ConvertTime(end, _time.LocalTimeZone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            log.Warning("Could not write lastbk.txt for job {Job}: {Error}", job.Name, e.Message);
+            deps.Log.Warning("Could not write lastbk.txt for job {Job}: {Error}", job.Name, e.Message);
         }
     }
 
-    private static BackupLogEntry Log(JobSettings job, ImagePlan plan, DateTimeOffset t0, DateTime end, string result, string? error) => new()
+    private string? TryRef(string? image)
     {
-        Job = job.Name, Vm = plan.Target.Vm, TimeStart = t0.UtcDateTime, TimeEnd = end, Result = result, Error = error,
-        Type = plan.Point.Type switch { PointType.Full => "full", PointType.Incremental => "inc", _ => "diff" },
-        Path = Path.GetDirectoryName(plan.PointFile) + "/",
-        BackupCmd = $"rbd export-diff --no-progress {(plan.FromSnapshot is null ? "" : $"--from-snap {plan.FromSnapshot} ")}{plan.Target.Ref.At(plan.Snapshot)} -",
-    };
-
-    public static string TypeLabel(PointType t) => t switch { PointType.Full => "FULL", PointType.Incremental => "INC", _ => "DIFF" };
-
-    private ImageRef? TryRef(string image)
-    {
-        try { return ImageRef.Parse(image, ceph.Pool); } catch (CephBackupException) { return null; }
+        try { return image is null ? null : ImageRef.Parse(image, ceph.Pool).ToString(); } catch (CephBackupException) { return null; }
     }
 }

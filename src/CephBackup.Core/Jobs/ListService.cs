@@ -24,7 +24,13 @@ public sealed class ListService(ICatalog catalog)
     public async Task<IReadOnlyList<BackupPoint>> ListAsync(ListRequest req, CancellationToken ct)
     {
         var links = await catalog.GetImagesOfVmAsync(req.Vm, ct);
-        var points = (await catalog.GetPointsAsync(null, req.Vm, null, ct))
+        // A chain belongs to (job, image): after a VM rename the image's earlier points, recorded under the old
+        // name, are listed with the VM that has the image now.
+        var byImage = new List<BackupPoint>();
+        foreach (var link in links.DistinctBy(l => (l.JobId, l.Image)))
+            if (link.Image is not null) byImage.AddRange(await catalog.GetPointsAsync(link.JobId, null, link.Image, ct));
+        var points = (await catalog.GetPointsAsync(null, req.Vm, null, ct)).Concat(byImage)
+            .DistinctBy(p => p.Id)
             .Where(p => p.Status != PointStatus.Deleting)
             .ToList();
         // A VM no job backs up any more still counts while the catalog holds points of it.

@@ -37,15 +37,11 @@ public static class RestoreSources
         if (link is null && points.Count == 0)
             throw Invalid($"job {job.Name} has no image '{Names.Printable(req.Image)}' (use the vms.image value, see 'cephbackup list VM')");
 
-        // An image that was moved to another VM name keeps its older points under the old name.
-        var vms = points.Select(p => p.Vm).Distinct().ToList();
-        var vm = link?.Vm is { } linked && vms.Contains(linked) ? linked
-            : vms.Count == 1 ? vms[0]
-            : vms.Count == 0 ? link?.Vm ?? "?"
-            : throw Invalid($"image {req.Image} of job {job.Name} has points under several VMs ({string.Join(", ", vms)}) and none is its current VM");
-        var chain = points.Where(p => p.Vm == vm && p.Chain == rp.Chain).ToList();
+        // A chain belongs to (job, image), whatever VM name its points were recorded under (a renamed VM).
+        var chain = points.Where(p => p.Chain == rp.Chain).ToList();
         var target = chain.FirstOrDefault(p => p.Point == rp.Point)
-            ?? throw Invalid($"no restore point {rp} of {vm}/{req.Image} in job {job.Name} (see 'cephbackup list {vm}')");
+            ?? throw Invalid($"no restore point {rp} of {link?.Vm ?? "?"}/{req.Image} in job {job.Name} (see 'cephbackup list {link?.Vm ?? "VM"}')");
+        var vm = target.Vm;
         var sequence = BackupPlanner.RestoreSequence(chain, target);
 
         if (!req.ForceUnverified)

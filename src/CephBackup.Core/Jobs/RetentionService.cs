@@ -84,13 +84,15 @@ public sealed class RetentionService(ICatalog catalog, IMailSender mail, ILogger
 
         var points = await catalog.GetPointsAsync(job.Id, null, null, ct);
         var rows = new List<RetentionRow>();
-        foreach (var img in await catalog.GetJobImagesAsync(job.Id, ct))
+        // A chain belongs to (job, image): points made under an earlier VM name are this image's too, and an
+        // image linked under two VMs is one image.
+        foreach (var img in (await catalog.GetJobImagesAsync(job.Id, ct)).DistinctBy(i => i.Image))
         {
             var vm = Names.Printable(img.Vm);
             var image = Names.Printable(img.Image);
             try
             {
-                var mine = points.Where(p => p.Vm == img.Vm && p.Image == img.Image).ToList();
+                var mine = points.Where(p => p.Image == img.Image).ToList();
                 rows.AddRange(await RunImageAsync(name, layout, vm, image, mine, retention, dryRun, ct));
             }
             catch (Exception e) when (e is CephBackupException or IOException or UnauthorizedAccessException)
@@ -114,7 +116,7 @@ public sealed class RetentionService(ICatalog catalog, IMailSender mail, ILogger
         var interrupted = points.Where(p => p.Status == PointStatus.Deleting).Select(p => p.Chain).ToHashSet();
         foreach (var chain in interrupted.Order())
         {
-            var dir = layout.ChainDir(vm, image, chain);
+            var dir = ChainDir(layout, vm, image, chain, points);
             if (dryRun) { rows.Add(Row(chain, RetentionResult.WouldDelete, "finish a deletion an earlier run started")); continue; }
             var r = await Deleter.DeleteAsync(dir, points.Where(p => p.Chain == chain).ToList(), finishing: true, ct);
             rows.Add(Row(chain, Map(r.Result), "finishing an interrupted deletion: " + r.Detail, r.BytesFreed));
@@ -134,12 +136,17 @@ public sealed class RetentionService(ICatalog catalog, IMailSender mail, ILogger
         {
             if (d.Action == ChainAction.Keep) { rows.Add(Row(d.Chain, RetentionResult.Kept, d.Reason)); continue; }
             if (dryRun) { rows.Add(Row(d.Chain, RetentionResult.WouldDelete, d.Reason)); continue; }
-            var r = await Deleter.DeleteAsync(layout.ChainDir(vm, image, d.Chain), points.Where(p => p.Chain == d.Chain).ToList(), finishing: false, ct);
+            var r = await Deleter.DeleteAsync(ChainDir(layout, vm, image, d.Chain, points), points.Where(p => p.Chain == d.Chain).ToList(), finishing: false, ct);
             rows.Add(Row(d.Chain, Map(r.Result), r.Result == ChainDeletion.Deleted ? $"{d.Reason}; {r.Detail}" : r.Detail, r.BytesFreed));
             Log(job, vm, image, d.Chain, r);
         }
         return rows.OrderBy(r => r.Chain).ToList();
     }
+
+    /// <summary>The folder a chain lives in: where its recorded files are (an earlier VM name's folder after a rename), else the current VM's.</summary>
+    private static string ChainDir(BackupLayout layout, string vm, string image, int chain, IEnumerable<BackupPoint> points) =>
+        points.Where(p => p.Chain == chain).Select(p => Path.GetDirectoryName(p.FilePath)!).FirstOrDefault(layout.Contains)
+        ?? layout.ChainDir(vm, image, chain);
 
     private void Log(string job, string vm, string image, int chain, ChainDeletionResult r)
     {

@@ -16,6 +16,9 @@ public sealed record ImageReport
     public ImageResult Result { get; init; }
     /// <summary>Why this type was chosen (rotation, self-healing …) or the error.</summary>
     public string? Detail { get; init; }
+    /// <summary>The point's snapshot, and the one its diff starts from (null for a full); set once planned.</summary>
+    public string? Snapshot { get; init; }
+    public string? FromSnapshot { get; init; }
 
     public TimeSpan Duration => End - Start;
     /// <summary>Decimal MB/s like the PHP report; null when the duration is too short to say.</summary>
@@ -34,6 +37,10 @@ public sealed record JobReport
     public IReadOnlyList<ImageReport> Images { get; init; } = [];
     public DateTimeOffset Start { get; init; }
     public DateTimeOffset End { get; init; }
+    /// <summary>For a job that ran or was planned: why it is due, and its settings (the dry run prints them).</summary>
+    public JobPlanSummary? Plan { get; init; }
+    /// <summary>The run was stopped by SIGINT/SIGTERM: unfinished points were undone, the finished ones are listed.</summary>
+    public bool Cancelled { get; init; }
 
     /// <summary>True when any image or the job itself failed.</summary>
     public bool IsFailure => Result is JobResult.Failed or JobResult.AlreadyRunning or JobResult.ConfigError or JobResult.NotMounted
@@ -44,3 +51,6 @@ public sealed record JobReport
         ? $"[FAIL] CEPH Backup {JobName} (ALL objects)"
         : $"[{(IsFailure ? "FAIL" : "SUCCESS")}] CEPH Backup {JobName} ({Images.Count} objects)";
 }
+
+/// <summary>What the schedule said and the settings a due job runs with.</summary>
+public sealed record JobPlanSummary(string Reason, string Mode, int MaxInc, string Prefix, int Parallelism);

@@ -25,7 +25,8 @@ public sealed class SmtpMailSender : IMailSender
     public SmtpMailSender(MailOptions options, ILogger? log = null)
     {
         _options = options;
-        _log = (log ?? Log.Logger).ForContext<SmtpMailSender>();
+        // No global logger: a sender built without one logs nowhere rather than into a static nobody set up.
+        _log = (log ?? Serilog.Core.Logger.None).ForContext<SmtpMailSender>();
         if (!options.Enabled) return;
 
         // Checked here, at start-up, so a typo fails the run before any backup work instead of after it.

@@ -49,6 +49,10 @@ public sealed class BackupLayout
                 .Order()
                 .ToList();
 
+    /// <summary>True when <paramref name="path"/> (e.g. a file path read from the catalog) lies inside this job's folder.</summary>
+    public bool Contains(string path) =>
+        Path.IsPathRooted(path) && Path.GetFullPath(path).StartsWith(JobRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
     private string Inside(string p)
     {
         var full = Path.GetFullPath(p);

@@ -30,7 +30,7 @@ public sealed class AppServices : IAsyncDisposable
             Catalog = new MySqlCatalog(config.ConnectionString),
             Locks = new MySqlJobLockProvider(config.ConnectionString),
             Rbd = new RbdCli(new ProcessRunner(), config.Ceph),
-            Mail = new SmtpMailSender(config.Mail),
+            Mail = new SmtpMailSender(config.Mail, log),
         };
     }
 
@@ -43,17 +43,21 @@ public sealed class AppServices : IAsyncDisposable
                 $"catalog database is at schema version {version?.ToString() ?? "none"}, this cephbackup needs {Migrator.LatestVersion}: run 'cephbackup db migrate'");
     }
 
-    public BackupService Backup() => new(Catalog, Locks, Rbd, Mail, Config.Ceph, new MountTable(), Time,
-        new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+    public HostIdentity Host { get; init; } = new(Environment.MachineName, Environment.ProcessId);
+
+    /// <summary>Where each job's report goes as soon as the job ends.</summary>
+    public IReadOnlyList<IJobReporter> JobReporters() => [new MailReporter(Mail, Time.LocalTimeZone)];
+
+    public BackupService Backup() => new(new BackupDeps(Catalog, Rbd, Time, Log), Locks, JobReporters(), Config.Ceph,
+        Config.Backup, new MountTable(), Host);
 
     public RetentionService Retention() => new(Catalog, Mail, Log);
 
-    public TrimSnapService TrimSnap() => new(Catalog, Locks, Rbd, Config.Ceph, Time,
-        new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+    public TrimSnapService TrimSnap() => new(Catalog, Locks, Rbd, Config.Ceph, Time, Host, Log);
     public ListService List() => new(Catalog);
 
     public CatalogImportService CatalogImport() =>
-        new(Catalog, Locks, Time, new HostIdentity(Environment.MachineName, Environment.ProcessId), Log);
+        new(Catalog, Locks, Time, Host, Log);
 
     public RestoreService Restore() => new(Rbd, Time, Log);
 

@@ -11,7 +11,6 @@ using CephBackup.Commands.Job;
 using CephBackup.Commands.Vm;
 using CephBackup.Commands.Status;
 using CephBackup.Core;
-using MySqlConnector;
 
 namespace CephBackup.Cli;
 
@@ -49,6 +48,7 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         {
             foreach (var e in parse.Errors) await stderr.WriteLineAsync("error: " + e.Message);
             await stderr.WriteLineAsync("see 'cephbackup --help'");
+            LogFailure(args, ExitCode.Usage, string.Join("; ", parse.Errors.Select(e => e.Message)), null);
             return (int)ExitCode.Usage;
         }
         try
@@ -63,7 +63,7 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         {
             var (code, message) = Map(e);
             await stderr.WriteLineAsync("error: " + message);
-            if (code == ExitCode.InternalError) _app?.Log.Fatal(e, "Unexpected error");
+            LogFailure(args, code, message, e);
             return (int)code;
         }
         finally
@@ -79,10 +79,32 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
     public static (ExitCode, string) Map(Exception e) => e switch
     {
         CephBackupException c => (c.Code, c.Message),
-        MySqlException m => (ExitCode.DatabaseError, $"catalog database: {m.Message}"),
         OperationCanceledException => (ExitCode.Cancelled, "cancelled"),
         _ => (ExitCode.InternalError, $"internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")} (stack trace in the log file)"),
     };
+
+    /// <summary>
+    /// Every failure leaves a line in the log file, also one that happens before the configuration (and so
+    /// the configured logger) exists: a cron job that fails at start must leave a trace somewhere.
+    /// </summary>
+    private void LogFailure(string[] args, ExitCode code, string message, Exception? e)
+    {
+        var verb = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "(none)";
+        if (_app is not null)
+        {
+            if (code == ExitCode.InternalError) _app.Log.Fatal(e, "cephbackup {Verb}: unexpected error", verb);
+            else _app.Log.Error("cephbackup {Verb} failed (exit {Code}): {Message}", verb, (int)code, message);
+            return;
+        }
+        using var fallback = Logging.CreateFallback(ConfigPathOf(args));
+        fallback.Error("cephbackup {Verb} failed before its configuration was loaded (exit {Code}): {Message}", verb, (int)code, message);
+    }
+
+    private static string ConfigPathOf(string[] args)
+    {
+        var i = Array.IndexOf(args, "--config");
+        return AppConfigLoader.ResolvePath(i >= 0 && i + 1 < args.Length ? args[i + 1] : null, Environment.GetEnvironmentVariable);
+    }
 
     public const string ExitCodesHelp =
         "Exit codes: 0 ok, 1 internal error, 2 usage, 3 some image/chain failed, 4 report not delivered, " +

@@ -77,4 +77,36 @@ public class CliEndToEndTests : IAsyncLifetime
         Assert.DoesNotContain(mailSecret, everything);
         Assert.DoesNotContain("rbdbackup-pw", everything);
     }
+
+    [Fact]
+    public async Task Every_failing_run_leaves_a_line_in_the_log_file_even_before_its_configuration_is_valid()
+    {
+        var cli = new CliRun(_bed.Root, _bed.Db.ConnectionString, _bed.Smtp.Port);
+        // A typo in the file: the config never becomes valid, yet its Serilog file sink still gets the line.
+        var text = await File.ReadAllTextAsync(cli.ConfigPath);
+        await File.WriteAllTextAsync(cli.ConfigPath, text.Replace("\"Ceph\":{", "\"Ceph\":{\"Pol\":\"x\","));
+        var bad = await cli.RunAsync("exec");
+        Assert.Equal((int)ExitCode.ConfigError, bad.ExitCode);
+        Assert.Contains("unknown configuration key 'Ceph:Pol'", cli.AllLogs());
+
+        var fresh = new CliRun(Directory.CreateDirectory(Path.Combine(_bed.Root, "db-down")).FullName,
+            "Server=127.0.0.1;Port=" + TestSmtpServer.FreePort() + ";Database=x;User ID=u;Password=p", _bed.Smtp.Port);
+        var down = await fresh.RunAsync("exec");
+        Assert.Equal((int)ExitCode.DatabaseError, down.ExitCode);
+        Assert.Contains("exit 13", fresh.AllLogs());
+    }
+
+    [Fact]
+    public async Task Verbs_that_read_the_catalog_refuse_an_unmigrated_database_with_one_line()
+    {
+        await using var empty = await TestDatabase.CreateAsync();
+        var cli = new CliRun(_bed.Root, empty.ConnectionString, _bed.Smtp.Port);
+        foreach (var args in new[] { new[] { "retention" }, ["trimsnap"], ["list", "somevm"], ["catalog", "import"] })
+        {
+            var r = await cli.RunAsync(args);
+            Assert.Equal((int)ExitCode.DatabaseError, r.ExitCode);
+            Assert.Contains("run 'cephbackup db migrate'", r.Stderr);
+            Assert.Single(r.Stderr.Trim().Split('\n'));
+        }
+    }
 }

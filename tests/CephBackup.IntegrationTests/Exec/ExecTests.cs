@@ -69,14 +69,14 @@ public class ExecTests : IAsyncLifetime
         var job = await _bed.AddJobAsync("JW", maxInc: 3);
         var img = await _bed.AddImageAsync(job, "w01");
         await _bed.Db.ExecAsync($"INSERT INTO backup_days (idbackup_job, `1`, `2`, `3`, `4`, `5`, `6`, `7`, id) VALUES ({job}, 1, 0, 0, 0, 0, 0, 0, 1)");
-        var tuesday = await _bed.Service().RunAsync(new Core.Jobs.ExecRequest { Date = new DateOnly(2026, 12, 1) }, new StringWriter(), CancellationToken.None);
+        var tuesday = await _bed.Service().RunAsync(new Core.Jobs.ExecRequest { Date = new DateOnly(2026, 12, 1) }, CancellationToken.None);
         Assert.Equal(ExitCode.Ok, tuesday.ExitCode);
         Assert.Equal(Core.Reporting.JobResult.Skipped, tuesday.Jobs[0].Result);
         Assert.Empty(await PointsAsync(img));
         Assert.Empty(Directory.EnumerateFileSystemEntries(_bed.Root));
 
         await _bed.Db.ExecAsync($"UPDATE backup_jobs SET checkmount = 1, mountpoint = '{_bed.Root}' WHERE idbackup_jobs = {job}");
-        var monday = await _bed.Service().RunAsync(new Core.Jobs.ExecRequest { Date = new DateOnly(2026, 11, 30) }, new StringWriter(), CancellationToken.None);
+        var monday = await _bed.Service().RunAsync(new Core.Jobs.ExecRequest { Date = new DateOnly(2026, 11, 30) }, CancellationToken.None);
         Assert.Equal(ExitCode.PartialFailure, monday.ExitCode);
         Assert.Empty(await PointsAsync(img));
         var mails = await _bed.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10));
@@ -201,7 +201,7 @@ public class ExecTests : IAsyncLifetime
         var job = await _bed.AddJobAsync("JN", maxInc: 5);
         var img = await _bed.AddImageAsync(job, "n01");
         var down = _bed.Mail with { Port = TestSmtpServer.FreePort(), Password = "SmtpS3cret", User = "u" };
-        var outcome = await _bed.Service(mail: down).RunAsync(new Core.Jobs.ExecRequest(), new StringWriter(), CancellationToken.None);
+        var outcome = await _bed.Service(mail: down).RunAsync(new Core.Jobs.ExecRequest(), CancellationToken.None);
         Assert.Equal(ExitCode.ReportNotDelivered, outcome.ExitCode);
         Assert.Single(await PointsAsync(img));
         Assert.DoesNotContain("SmtpS3cret", _bed.LogText.ToString());

@@ -46,12 +46,16 @@ public sealed class BackupBed : IAsyncDisposable
 
     public MailOptions Mail => new() { Enabled = true, Host = "127.0.0.1", Port = Smtp.Port, Security = MailSecurity.None, From = "backup@test", To = ["admin@test"] };
 
-    public BackupService Service(TimeProvider? time = null, MailOptions? mail = null) =>
-        new(Catalog, new MySqlJobLockProvider(Db.ConnectionString), Rbd, new SmtpMailSender(mail ?? Mail), Ceph,
-            new MountTable(), time ?? TimeProvider.System, new HostIdentity("testhost", Environment.ProcessId), Log);
+    /// <summary>exec's service as the composition root builds it, over this bed's services.</summary>
+    public BackupService Service(TimeProvider? time = null, MailOptions? mail = null, int parallelism = 2) =>
+        BedApp.Create(this, time, mail, parallelism: parallelism).Backup();
 
-    public async Task<ExecOutcome> ExecAsync(string? job = null, bool dryRun = false, TextWriter? plan = null) =>
-        await Service().RunAsync(new ExecRequest { JobName = job, DryRun = dryRun }, plan ?? new StringWriter(), CancellationToken.None);
+    public async Task<ExecOutcome> ExecAsync(string? job = null, bool dryRun = false, TextWriter? plan = null, int parallelism = 2)
+    {
+        var outcome = await Service(parallelism: parallelism).RunAsync(new ExecRequest { JobName = job, DryRun = dryRun }, CancellationToken.None);
+        if (plan is not null) await plan.WriteAsync(DryRunFormatter.Text(outcome.Jobs));
+        return outcome;
+    }
 
     /// <summary>Inserts a job; returns its id.</summary>
     public async Task<int> AddJobAsync(string name, int maxInc, string? mode = null, string? prefix = "BK", int retention = 10, int maxSnaps = 5, string? path = null)

@@ -80,3 +80,43 @@ public class BeforeCall<T> : DispatchProxy where T : class
         catch (TargetInvocationException e) { throw e.InnerException!; }
     }
 }
+
+/// <summary>Runs the real call first, then the hook (a fault that strikes after the call took effect).</summary>
+public class AfterCall<T> : DispatchProxy where T : class
+{
+    private T _inner = null!;
+    private string _method = "";
+    private Action _hook = () => { };
+    private int _calls;
+
+    public static T Wrap(T inner, string method, Action hook)
+    {
+        var proxy = Create<T, AfterCall<T>>();
+        var me = (AfterCall<T>)(object)proxy;
+        (me._inner, me._method, me._hook) = (inner, method, hook);
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        object? result;
+        try { result = targetMethod!.Invoke(_inner, args); }
+        catch (TargetInvocationException e) { throw e.InnerException!; }
+        if (targetMethod.Name != _method || Interlocked.Increment(ref _calls) != 1 || result is not Task task) return result;
+        return Then(task);
+    }
+
+    // Returned as the method's own task type; the hook runs once the real call completed.
+    private object Then(Task task)
+    {
+        var tcs = typeof(T).GetMethod(_method)!.ReturnType;
+        if (tcs == typeof(Task)) return ThenAsync(task);
+        var resultType = tcs.GetGenericArguments()[0];
+        return typeof(AfterCall<T>).GetMethod(nameof(ThenTypedAsync), BindingFlags.NonPublic | BindingFlags.Instance)!
+            .MakeGenericMethod(resultType).Invoke(this, [task])!;
+    }
+
+    private async Task ThenAsync(Task task) { await task; _hook(); }
+
+    private async Task<TR> ThenTypedAsync<TR>(Task task) { var r = await (Task<TR>)task; _hook(); return r; }
+}

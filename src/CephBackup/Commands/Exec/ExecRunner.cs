@@ -2,7 +2,6 @@ using CephBackup.Cli;
 using CephBackup.Core;
 using CephBackup.Core.Jobs;
 using CephBackup.Core.Reporting;
-using MySqlConnector;
 
 namespace CephBackup.Commands.Exec;
 
@@ -14,25 +13,27 @@ public static class ExecRunner
         try
         {
             await app.RequireMigratedAsync(ct);
-            outcome = await app.Backup().RunAsync(new ExecRequest { JobName = args.Job, Date = args.Date, DryRun = args.DryRun }, stdout, ct);
+            outcome = await app.Backup().RunAsync(new ExecRequest { JobName = args.Job, Date = args.Date, DryRun = args.DryRun }, ct);
         }
-        catch (Exception e) when (!args.DryRun && (e is MySqlException || e is CephBackupException { Code: ExitCode.DatabaseError }))
+        catch (CephBackupException e) when (!args.DryRun && e.Code == ExitCode.DatabaseError)
         {
-            // Without the catalog no job report can be built: say so by mail, or cron's silence would hide it.
+            // Only reached before any job ran (each job catches its own catalog failures): nothing was saved,
+            // and without the catalog no job report can be built, so say so by mail or cron's silence hides it.
             await MailCatalogDownAsync(app, e, ct);
             throw;
         }
+        if (args.DryRun) await stdout.WriteAsync(DryRunFormatter.Text(outcome.Jobs));
         foreach (var j in outcome.Jobs.Where(j => j.Result != JobResult.Skipped && !args.DryRun))
             app.Log.Information("Job {Job}: {Result}, {Ok}/{Total} images succeeded", j.JobName, j.IsFailure ? "FAIL" : "SUCCESS",
                 j.Images.Count(i => i.Result == ImageResult.Success), j.Images.Count);
-        if (!args.DryRun) await app.Metrics().WriteAsync(ct);
+        if (outcome.Cancelled) app.Log.Warning("exec cancelled (SIGINT/SIGTERM): unfinished points were undone");
+        if (!args.DryRun && !outcome.Cancelled) await app.Metrics().WriteAsync(ct);
         return (int)outcome.ExitCode;
     }
 
     private static async Task MailCatalogDownAsync(AppServices app, Exception e, CancellationToken ct)
     {
-        var (_, message) = CliHost.Map(e);
-        var report = new JobReport { JobName = "(all jobs)", Result = JobResult.Failed, Message = $"No backup was made: {message}" };
+        var report = new JobReport { JobName = "(all jobs)", Result = JobResult.Failed, Message = $"No backup was made: {e.Message}" };
         try { await app.Mail.SendAsync(ReportFormatter.ToMail(report, app.Time.LocalTimeZone) with { Subject = "[FAIL] CEPH Backup (ALL jobs): catalog database unavailable" }, ct); }
         catch (CephBackupException mailError) { app.Log.Error("Could not mail the failure either: {Error}", mailError.Message); }
     }

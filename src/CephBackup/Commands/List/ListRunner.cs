@@ -9,6 +9,7 @@ public static class ListRunner
 {
     public static async Task<int> RunAsync(ListArgs args, AppServices app, TextWriter stdout, CancellationToken ct)
     {
+        await app.RequireMigratedAsync(ct);
         var points = await app.List().ListAsync(new ListRequest { Vm = args.Vm, Job = args.Job, Image = args.Image }, ct);
         await stdout.WriteAsync(args.Json
             ? PointListFormatter.Json(points)

@@ -8,6 +8,7 @@ public static class RetentionRunner
 {
     public static async Task<int> RunAsync(RetentionArgs args, AppServices app, TextWriter stdout, CancellationToken ct)
     {
+        await app.RequireMigratedAsync(ct);
         var outcome = await app.Retention().RunAsync(
             new RetentionRequest { JobName = args.Job, DryRun = args.DryRun, AlwaysReport = args.AlwaysReport }, stdout, ct);
         var rows = outcome.Report.Rows;

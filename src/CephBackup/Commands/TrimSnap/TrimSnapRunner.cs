@@ -7,6 +7,7 @@ public static class TrimSnapRunner
 {
     public static async Task<int> RunAsync(TrimSnapArgs args, AppServices app, TextWriter stdout, CancellationToken ct)
     {
+        await app.RequireMigratedAsync(ct);
         var outcome = await app.TrimSnap().RunAsync(new TrimSnapRequest { JobName = args.Job, DryRun = args.DryRun }, stdout, ct);
         app.Log.Information("trimsnap: {Deleted} snapshot(s) deleted, {Failed} failed, {Errors} image(s) or job(s) not trimmed",
             outcome.Images.Sum(i => i.Deleted), outcome.Images.Sum(i => i.Failed),

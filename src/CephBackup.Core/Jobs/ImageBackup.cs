@@ -1,0 +1,150 @@
+using System.Globalization;
+using CephBackup.Core.Catalog;
+using CephBackup.Core.Ceph;
+using CephBackup.Core.Planning;
+using CephBackup.Core.Reporting;
+using Serilog;
+
+namespace CephBackup.Core.Jobs;
+
+/// <summary>What one image backup needs; built once per job run.</summary>
+public sealed record BackupDeps(ICatalog Catalog, IRbd Rbd, TimeProvider Time, ILogger Log)
+{
+    public ImagePlanning Planning { get; } = new(Catalog, Rbd, Time);
+    public ImageExporter Exporter { get; } = new(Rbd, Time, Log);
+    public LeftoverPoint Leftovers { get; } = new(Catalog, Rbd, Log);
+    public PointUndo Undo { get; } = new(Catalog, Rbd, Log);
+}
+
+/// <summary>
+/// The whole life of one image's point in one run: plan → snapshot → export → record, and the undo of
+/// whatever did not finish (<see cref="PointUndo"/>). The job calls the three phases so that all disks of a
+/// VM are planned first and snapshotted back to back before any export; each phase that fails ends the
+/// unit with a report, and a failure here never touches another image.
+/// </summary>
+public sealed class ImageBackup(JobSettings job, JobImage link, string defaultPool, BackupDeps deps, IJobLock fence)
+{
+    private readonly ILogger _log = deps.Log;
+    private string? _adopted;
+    private bool _snapshotAttempted;
+
+    public JobImage Link => link;
+    public ImagePlan? Plan { get; private set; }
+    public DateTimeOffset Start { get; private set; }
+    /// <summary>Set when the unit ended before its export (plan or snapshot failed, or cancelled).</summary>
+    public ImageReport? Ended { get; private set; }
+
+    public async Task<bool> PrepareAsync(CancellationToken ct)
+    {
+        Start = deps.Time.GetUtcNow();
+        try
+        {
+            var target = ImageTarget.From(link, defaultPool);
+            await deps.Catalog.SetImageLastRunAsync(link.LinkId, Start.UtcDateTime, ct);
+            Plan = await deps.Planning.PlanAsync(job, target, ct);
+            if (await deps.Leftovers.AdoptOrRemoveAsync(job, Plan, fence, ct) is { } adopted)
+            {
+                _adopted = $"adopted {adopted.RestorePoint} left unrecorded by an interrupted run";
+                Plan = await deps.Planning.PlanAsync(job, target, ct);
+                await deps.Leftovers.AdoptOrRemoveAsync(job, Plan, fence, ct);
+            }
+            return true;
+        }
+        catch (Exception e) when (IsImageFailure(e))
+        {
+            Ended = await FailedAsync(e is OperationCanceledException ? "cancelled before the snapshot" : e.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Must follow a successful <see cref="PrepareAsync"/>.</summary>
+    public async Task<bool> SnapshotAsync(CancellationToken ct)
+    {
+        try
+        {
+            ct.ThrowIfCancellationRequested();
+            _snapshotAttempted = true;
+            await deps.Rbd.SnapCreateAsync(Plan!.Target.Ref, Plan.Snapshot, ct);
+            return true;
+        }
+        catch (Exception e) when (IsImageFailure(e))
+        {
+            var (_, undo) = await deps.Undo.UndoAsync(job, Plan!, fence, _snapshotAttempted, outcomeUnknown: false);
+            Ended = await FailedAsync($"{(e is OperationCanceledException ? "cancelled" : e.Message)}; {undo}");
+            return false;
+        }
+    }
+
+    /// <summary>Must follow a successful <see cref="SnapshotAsync"/>.</summary>
+    public async Task<ImageReport> ExportAsync(CancellationToken ct)
+    {
+        var plan = Plan!;
+        try
+        {
+            var exported = await deps.Exporter.ExportAsync(job, plan, Start.UtcDateTime, ct);
+            await Fence.RequireAsync(fence, ct);
+            ImageExporter.Commit(exported);
+            await Fence.RequireAsync(fence, ct);
+            // Once the files are in place the record is finished even if a signal arrives meanwhile: an
+            // abandoned COMMIT is the one failure whose outcome nobody could tell afterwards.
+            var point = exported.Point;
+            await deps.Catalog.RecordPointAsync(point, LogEntry(job, plan, Start, point.EndedAt, "SUCCESS", null), CancellationToken.None);
+            return Succeeded(point.SizeBytes, new DateTimeOffset(point.EndedAt, TimeSpan.Zero));
+        }
+        catch (Exception e) when (IsImageFailure(e))
+        {
+            var unknown = e is CatalogException { OutcomeUnknown: true };
+            var (outcome, undo) = await deps.Undo.UndoAsync(job, plan, fence, snapshotCreated: true, unknown);
+            if (outcome == UndoOutcome.RecordedAfterAll)
+            {
+                var p = (await deps.Catalog.GetPointsAsync(job.Id, null, plan.Target.ImageName, CancellationToken.None))
+                    .First(x => x.Chain == plan.Point.Chain && x.Point == plan.Point.Point);
+                return Succeeded(p.SizeBytes, new DateTimeOffset(p.EndedAt, TimeSpan.Zero));
+            }
+            return await FailedAsync($"{(e is OperationCanceledException ? "cancelled" : e.Message)}; {undo}");
+        }
+    }
+
+    private static bool IsImageFailure(Exception e) =>
+        e is CephBackupException or IOException or UnauthorizedAccessException or InvalidDataException or OperationCanceledException;
+
+    private ImageReport Succeeded(long bytes, DateTimeOffset end)
+    {
+        var plan = Plan!;
+        var detail = _adopted is null ? plan.Point.Reason : $"{_adopted}; {plan.Point.Reason}";
+        var r = Report(ImageResult.Success, detail) with { End = end, SizeBytes = bytes };
+        _log.Information("{Vm}/{Image}: {Type} {RestorePoint} {Bytes} bytes in {Seconds:F1}s ({Rate} MB/s) SUCCESS ({Reason})",
+            r.Vm, r.Image, r.Type, r.RestorePoint, r.SizeBytes, r.Duration.TotalSeconds,
+            r.MegabytesPerSecond?.ToString("F0", CultureInfo.InvariantCulture) ?? "-", detail);
+        return r;
+    }
+
+    private async Task<ImageReport> FailedAsync(string error)
+    {
+        var r = Report(ImageResult.Failed, _adopted is null ? error : $"{_adopted}; {error}");
+        _log.Error("{Vm}/{Image}: {Type} {RestorePoint} FAIL: {Error}", r.Vm, r.Image, r.Type, r.RestorePoint ?? "-", error);
+        if (Plan is not null)
+        {
+            try { await deps.Catalog.RecordFailureAsync(link.LinkId, LogEntry(job, Plan, Start, r.End.UtcDateTime, "FAIL", error), CancellationToken.None); }
+            catch (CephBackupException e) { _log.Error("Could not record the failure of {Vm}/{Image} in the catalog: {Error}", r.Vm, r.Image, e.Message); }
+        }
+        return r;
+    }
+
+    public ImageReport Report(ImageResult result, string? detail) => new()
+    {
+        Vm = Names.Printable(link.Vm), Image = Names.Printable(link.Image), Start = Start, End = deps.Time.GetUtcNow(),
+        Type = Plan is null ? "-" : TypeLabel(Plan.Point.Type), RestorePoint = Plan?.Point.RestorePoint,
+        Snapshot = Plan?.Snapshot, FromSnapshot = Plan?.FromSnapshot, Result = result, Detail = detail,
+    };
+
+    public static string TypeLabel(PointType t) => t switch { PointType.Full => "FULL", PointType.Incremental => "INC", _ => "DIFF" };
+
+    public static BackupLogEntry LogEntry(JobSettings job, ImagePlan plan, DateTimeOffset t0, DateTime end, string result, string? error) => new()
+    {
+        Job = job.Name, Vm = plan.Target.Vm, TimeStart = t0.UtcDateTime, TimeEnd = end, Result = result, Error = error,
+        Type = plan.Point.Type switch { PointType.Full => "full", PointType.Incremental => "inc", _ => "diff" },
+        Path = Path.GetDirectoryName(plan.PointFile) + "/",
+        BackupCmd = $"rbd export-diff --no-progress {(plan.FromSnapshot is null ? "" : $"--from-snap {plan.FromSnapshot} ")}{plan.Target.Ref.At(plan.Snapshot)} -",
+    };
+}

@@ -1,0 +1,95 @@
+using System.Collections.Concurrent;
+using System.Text;
+using CephBackup.Core.Ceph;
+
+namespace CephBackup.Tests.Fakes;
+
+/// <summary>
+/// Images as snapshot lists; export-diff writes a small valid diff v1 stream. Records the order of snapshot
+/// and export calls and the highest number of exports in flight.
+/// </summary>
+public sealed class FakeRbd : IRbd
+{
+    private readonly ConcurrentDictionary<string, List<string>> _snaps = new();
+    private int _inFlight;
+    public ConcurrentQueue<string> Calls { get; } = new();
+    public int MaxConcurrentExports { get; private set; }
+    /// <summary>Images whose export fails (rbd exit 5).</summary>
+    public HashSet<string> FailExport { get; } = [];
+    /// <summary>How long each export takes; lets concurrency show.</summary>
+    public TimeSpan ExportDelay { get; set; } = TimeSpan.FromMilliseconds(30);
+    /// <summary>Runs inside each export (after the delay), e.g. to cancel the run.</summary>
+    public Action<string> DuringExport { get; set; } = _ => { };
+
+    public IReadOnlyList<string> SnapshotsOf(string image) => _snaps.TryGetValue(image, out var l) ? l.ToList() : [];
+
+    public Task<RbdImageInfo?> InfoAsync(ImageRef image, CancellationToken ct) => Task.FromResult<RbdImageInfo?>(new(image.Name, 1 << 20, [], 0));
+    public Task<bool> ExistsAsync(ImageRef image, CancellationToken ct) => Task.FromResult(true);
+    public Task CreateAsync(ImageRef image, long sizeBytes, CancellationToken ct) => Task.CompletedTask;
+    public Task RemoveAsync(ImageRef image, CancellationToken ct) => Task.CompletedTask;
+    public Task<IReadOnlyList<string>> ListImagesAsync(string pool, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+
+    public Task SnapCreateAsync(ImageRef image, string snapshot, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        Calls.Enqueue($"snap {image.Name}");
+        var l = _snaps.GetOrAdd(image.Name, _ => []);
+        lock (l) l.Add(snapshot);
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<RbdSnapshot>>(SnapshotsOf(image.Name).Select((s, i) => new RbdSnapshot(i, s, 1 << 20, false, null)).ToList());
+
+    public Task SnapRemoveAsync(ImageRef image, string snapshot, CancellationToken ct)
+    {
+        Calls.Enqueue($"snaprm {image.Name} {snapshot}");
+        if (_snaps.TryGetValue(image.Name, out var l)) lock (l) l.Remove(snapshot);
+        return Task.CompletedTask;
+    }
+
+    public Task SnapRollbackAsync(ImageRef image, string snapshot, CancellationToken ct) => Task.CompletedTask;
+
+    public async Task ExportDiffAsync(ImageRef image, string snapshot, string? fromSnapshot, Stream sink, CancellationToken ct)
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        lock (Calls) MaxConcurrentExports = Math.Max(MaxConcurrentExports, now);
+        Calls.Enqueue($"export {image.Name}");
+        try
+        {
+            await Task.Delay(ExportDelay, ct);
+            DuringExport(image.Name);
+            ct.ThrowIfCancellationRequested();
+            if (FailExport.Contains(image.Name)) throw new RbdException("export-diff", 5, "rbd: export-diff error: (5) Input/output error");
+            await sink.WriteAsync(Diff(snapshot, fromSnapshot), ct);
+        }
+        finally { Interlocked.Decrement(ref _inFlight); }
+    }
+
+    public Task ImportDiffAsync(ImageRef image, Stream source, CancellationToken ct) => Task.CompletedTask;
+    public Task ExportAsync(ImageRef image, string? snapshot, Stream sink, CancellationToken ct) => Task.CompletedTask;
+
+    public static byte[] Diff(string to, string? from)
+    {
+        var ms = new MemoryStream();
+        ms.Write("rbd diff v1\n"u8);
+        void Name(char tag, string n) { ms.WriteByte((byte)tag); ms.Write(BitConverter.GetBytes(Encoding.UTF8.GetByteCount(n))); ms.Write(Encoding.UTF8.GetBytes(n)); }
+        if (from is not null) Name('f', from);
+        Name('t', to);
+        ms.WriteByte((byte)'s'); ms.Write(BitConverter.GetBytes(1L << 20));
+        ms.WriteByte((byte)'w'); ms.Write(BitConverter.GetBytes(0L)); ms.Write(BitConverter.GetBytes(4L)); ms.Write("data"u8);
+        ms.WriteByte((byte)'e');
+        return ms.ToArray();
+    }
+}
+
+/// <summary>Collects the reports handed to reporters.</summary>
+public sealed class FakeReporter : CephBackup.Core.Reporting.IJobReporter
+{
+    public ConcurrentQueue<CephBackup.Core.Reporting.JobReport> Reports { get; } = new();
+    public Task ReportAsync(CephBackup.Core.Reporting.JobReport report, CancellationToken ct)
+    {
+        Reports.Enqueue(report);
+        return Task.CompletedTask;
+    }
+}
