@@ -19,10 +19,11 @@ public sealed class AppServices : IAsyncDisposable
     public required IMailSender Mail { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    public static AppServices Create(string configPath, bool machineOutput = false)
+    public static AppServices Create(string configPath, bool machineOutput = false,
+        Serilog.Events.LogEventLevel console = Serilog.Events.LogEventLevel.Information)
     {
         var config = AppConfigLoader.Load(configPath);
-        var log = Logging.Create(config.Raw, machineOutput);
+        var log = Logging.Create(config.Raw, machineOutput, console);
         return new AppServices
         {
             Config = config,

@@ -18,10 +18,12 @@ namespace CephBackup.Cli;
 public sealed class CliHost(TextWriter stdout, TextWriter stderr)
 {
     private AppServices? _app;
+    private readonly GlobalOptions _global = new();
+    private Serilog.Events.LogEventLevel _console = Serilog.Events.LogEventLevel.Information;
 
     public RootCommand BuildRoot()
     {
-        var global = new GlobalOptions();
+        var global = _global;
         var root = new RootCommand("cephbackup: full / incremental / differential backups of Ceph RBD images of KVM VMs")
         {
             ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
@@ -37,7 +39,10 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             StatusCommand.Create(global, async (a, ct) => await StatusRunner.RunAsync(a, () => App(a.ConfigPath, machineOutput: true), stdout, ct)),
         };
         root.Options.Add(global.Config);
-        root.Description += "\n\n" + ExitCodesHelp;
+        root.Options.Add(global.Verbose);
+        root.Options.Add(global.Quiet);
+        root.Description += "\n\n" + ExitCodesHelp + "\n" + StatusCommand.ExitCodesHelp +
+                            $"\n\nLog file: {Logging.Shown(AppConfigLoader.ResolvePath(null, Environment.GetEnvironmentVariable))} (or the config's Serilog File sink).";
         return root;
     }
 
@@ -51,6 +56,8 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             LogFailure(args, ExitCode.Usage, string.Join("; ", parse.Errors.Select(e => e.Message)), null);
             return (int)ExitCode.Usage;
         }
+        _console = parse.GetValue(_global.Verbose) ? Serilog.Events.LogEventLevel.Debug
+            : parse.GetValue(_global.Quiet) ? Serilog.Events.LogEventLevel.Error : Serilog.Events.LogEventLevel.Information;
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration
@@ -61,8 +68,11 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         }
         catch (Exception e)
         {
-            var (code, message) = Map(e);
+            var (code, message) = Map(e, Logging.Shown(ConfigPathOf(args)));
             await stderr.WriteLineAsync("error: " + message);
+            // Scripts that asked for JSON get the failure as JSON too (docs/JSON.md).
+            if (parse.CommandResult.Command.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == "--json") is { } json && parse.GetValue(json))
+                await stdout.WriteAsync(Core.Reporting.OutputJson.Error((int)code, message, Logging.Shown(ConfigPathOf(args))));
             LogFailure(args, code, message, e);
             return (int)code;
         }
@@ -74,13 +84,13 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
 
     /// <param name="machineOutput">stdout carries data (a table, JSON): console logging goes to stderr only.</param>
     private AppServices App(string? configPath, bool machineOutput = false) =>
-        _app ??= AppServices.Create(AppConfigLoader.ResolvePath(configPath, Environment.GetEnvironmentVariable), machineOutput);
+        _app ??= AppServices.Create(AppConfigLoader.ResolvePath(configPath, Environment.GetEnvironmentVariable), machineOutput, _console);
 
-    public static (ExitCode, string) Map(Exception e) => e switch
+    public static (ExitCode, string) Map(Exception e, string? logFile = null) => e switch
     {
         CephBackupException c => (c.Code, c.Message),
         OperationCanceledException => (ExitCode.Cancelled, "cancelled"),
-        _ => (ExitCode.InternalError, $"internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")} (stack trace in the log file)"),
+        _ => (ExitCode.InternalError, $"internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")} (stack trace in the log file{(logFile is null ? "" : " " + logFile)})"),
     };
 
     /// <summary>

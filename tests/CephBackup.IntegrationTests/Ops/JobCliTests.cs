@@ -187,4 +187,24 @@ public class JobCliTests : IAsyncLifetime
         }
         Assert.True(File.Exists(Path.Combine(target, "L1", "web01", img, "000001", "000000")));
     }
+
+    [Fact]
+    public async Task With_json_a_failure_is_a_json_error_object_naming_the_log_file_and_v_q_are_global()
+    {
+        var r = await _cli.RunAsync("job", "show", "nope", "--json");
+        Assert.Equal((int)ExitCode.InvalidInput, r.ExitCode);
+        var error = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("error");
+        Assert.Equal(5, error.GetProperty("exitCode").GetInt32());
+        Assert.Equal("unknown job 'nope'", error.GetProperty("message").GetString());
+        Assert.Equal(Path.Combine(_cli.LogDir, "cb-YYYYMMDD.log"), error.GetProperty("logFile").GetString());
+        Assert.Contains("unknown job 'nope'", _cli.AllLogs());
+        Assert.Equal("", (await _cli.RunAsync("job", "show", "nope")).Stdout);
+
+        Assert.Equal(0, (await _cli.RunAsync("-v", "job", "list")).ExitCode);
+        Assert.Equal(0, (await _cli.RunAsync("job", "list", "-q")).ExitCode);
+        var help = await _cli.RunAsync("--help");
+        Assert.Contains("Log file: ", help.Stdout);
+        Assert.Contains("--verbose", help.Stdout);
+        Assert.Contains("0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN", help.Stdout);
+    }
 }
