@@ -207,4 +207,26 @@ public class JobCliTests : IAsyncLifetime
         Assert.Contains("--verbose", help.Stdout);
         Assert.Contains("0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN", help.Stdout);
     }
+
+    [Fact]
+    public async Task Exec_json_is_the_outcome_of_every_job_and_image()
+    {
+        var img = await OpsBed.ImageAsync(_bed);
+        await Ok("vm", "add", "web01", img);
+        await Ok("job", "add", "J", "--path", Path.Combine(_bed.Root, "t"));
+        await Ok("job", "attach", "J", "web01");
+        var plan = JsonDocument.Parse((await Ok("exec", "--dry-run", "--json")).Stdout).RootElement;
+        var planned = Assert.Single(Assert.Single(plan.GetProperty("jobs").EnumerateArray()).GetProperty("images").EnumerateArray());
+        Assert.Equal(("planned", "000001-000000"), (planned.GetProperty("result").GetString(), planned.GetProperty("restorePoint").GetString()));
+        Assert.Equal(0, await OpsBed.CountAsync(_bed, "cephbackup_points"));
+
+        var run = JsonDocument.Parse((await Ok("exec", "--json")).Stdout).RootElement;
+        Assert.Equal(0, run.GetProperty("exitCode").GetInt32());
+        var job = Assert.Single(run.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(("J", "success"), (job.GetProperty("jobName").GetString(), job.GetProperty("result").GetString()));
+        var image = Assert.Single(job.GetProperty("images").EnumerateArray());
+        Assert.Equal((img, "success", "000001-000000"), (image.GetProperty("image").GetString(), image.GetProperty("result").GetString(), image.GetProperty("restorePoint").GetString()));
+        var point = Assert.Single(await _bed.Catalog.GetPointsAsync(null, null, img, CancellationToken.None));
+        Assert.Equal(point.SizeBytes, image.GetProperty("sizeBytes").GetInt64());
+    }
 }

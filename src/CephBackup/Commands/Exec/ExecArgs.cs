@@ -6,4 +6,5 @@ public sealed record ExecArgs
     public string? Job { get; init; }
     public DateOnly? Date { get; init; }
     public bool DryRun { get; init; }
+    public bool Json { get; init; }
 }
