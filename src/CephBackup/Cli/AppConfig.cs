@@ -14,6 +14,8 @@ public sealed record AppConfig(string ConnectionString, CephOptions Ceph, MailOp
     public int LeaseSeconds { get; init; } = Core.Catalog.LeaseJobLockProvider.DefaultLeaseSeconds;
     /// <summary><c>Hooks:*</c> and <c>Libvirt:*</c> (docs/CONSISTENCY.md).</summary>
     public ConsistencyOptions Consistency { get; init; } = ConsistencyOptions.Off;
+    /// <summary>Metrics:TextfileDir: where cephbackup.prom is written for node_exporter; null = no metrics.</summary>
+    public string? MetricsTextfileDir { get; init; }
 }
 
 /// <summary>
@@ -30,6 +32,7 @@ public static class AppConfigLoader
         ["Ceph"] = ["Pool", "ConfFile", "ClientId", "Keyring", "RbdPath", "TimeoutSeconds", "ConcurrentOps"],
         ["Backup"] = ["Parallelism"],
         ["Catalog"] = ["LeaseSeconds"],
+        ["Metrics"] = ["TextfileDir"],
         ["Mail"] = ["Enabled", "Host", "Port", "Security", "User", "Password", "From", "To"],
         ["Hooks"] = ConsistencyConfig.HookKeys,
         ["Libvirt"] = ConsistencyConfig.LibvirtKeys,
@@ -98,7 +101,12 @@ public static class AppConfigLoader
         // Renewed every third: below 6 s a renewal would be due every 2 s or less, and a slow database answer
         // could let a living holder's lease expire.
         var leaseSeconds = Int(cfg, "Catalog:LeaseSeconds", Core.Catalog.LeaseJobLockProvider.DefaultLeaseSeconds, 6, 86400);
-        return new AppConfig(cs, ceph, mail, cfg) { Backup = backup, LeaseSeconds = leaseSeconds, Consistency = ConsistencyConfig.Load(cfg) };
+        var metricsDir = Str(cfg, "Metrics:TextfileDir");
+        if (metricsDir is not null && !Path.IsPathRooted(metricsDir)) throw Error($"Metrics:TextfileDir '{metricsDir}' must be an absolute path");
+        return new AppConfig(cs, ceph, mail, cfg)
+        {
+            Backup = backup, LeaseSeconds = leaseSeconds, Consistency = ConsistencyConfig.Load(cfg), MetricsTextfileDir = metricsDir,
+        };
     }
 
     /// <summary>

@@ -20,10 +20,11 @@ public sealed class AppServices : IAsyncDisposable
     public required IMailSender Mail { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    public static AppServices Create(string configPath, bool machineOutput = false)
+    public static AppServices Create(string configPath, bool machineOutput = false,
+        Serilog.Events.LogEventLevel console = Serilog.Events.LogEventLevel.Information)
     {
         var config = AppConfigLoader.Load(configPath);
-        var log = Logging.Create(config.Raw, machineOutput);
+        var log = Logging.Create(config.Raw, machineOutput, console);
         return new AppServices
         {
             Config = config,
@@ -66,6 +67,13 @@ public sealed class AppServices : IAsyncDisposable
     public RestoreService Restore() => new(Rbd, Time, Log);
 
     public VerifyService Verify() => new(Catalog, Rbd, Config.Ceph, Time, Log);
+
+    private ICatalogAdmin CatalogAdmin => Catalog as ICatalogAdmin ?? throw new InvalidOperationException("the catalog does not support admin writes");
+    public JobAdminService JobAdmin() => new(Catalog, CatalogAdmin, Locks);
+    public VmAdminService VmAdmin() => new(Catalog, CatalogAdmin, Rbd, Config.Ceph);
+    public StatusService StatusService() => new(Catalog, CatalogAdmin, Time);
+    /// <summary>After exec, retention and verify: cephbackup.prom from the catalog's state (no-op without Metrics:TextfileDir).</summary>
+    public MetricsTextfile Metrics() => new(Config.MetricsTextfileDir, StatusService(), Log);
 
     public async ValueTask DisposeAsync()
     {

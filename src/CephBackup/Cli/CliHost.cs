@@ -8,6 +8,9 @@ using CephBackup.Commands.ListVerb;
 using CephBackup.Commands.Restore;
 using CephBackup.Commands.RestoreVm;
 using CephBackup.Commands.Verify;
+using CephBackup.Commands.Job;
+using CephBackup.Commands.Vm;
+using CephBackup.Commands.Status;
 using CephBackup.Core;
 using CephBackup.Core.Jobs;
 
@@ -17,13 +20,15 @@ namespace CephBackup.Cli;
 public sealed class CliHost(TextWriter stdout, TextWriter stderr)
 {
     private AppServices? _app;
+    private readonly GlobalOptions _global = new();
+    private Serilog.Events.LogEventLevel _console = Serilog.Events.LogEventLevel.Information;
 
     public RootCommand BuildRoot()
     {
-        var global = new GlobalOptions();
+        var global = _global;
         var root = new RootCommand("cephbackup: full / incremental / differential backups of Ceph RBD images of KVM VMs")
         {
-            ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
+            ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
             DbCommand.Create(global, async (a, ct) => await DbMigrateRunner.RunAsync(App(a.ConfigPath), stdout, ct)),
             RetentionCommand.Create(global, async (a, ct) => await RetentionRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             TrimSnapCommand.Create(global, async (a, ct) => await TrimSnapRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
@@ -32,9 +37,15 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             RestoreVmCommand.Create(global, async (a, ct) => await RestoreVmRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
+            JobCommand.Create(global, async (a, ct) => await JobRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
+            VmCommand.Create(global, async (a, ct) => await VmRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
+            StatusCommand.Create(global, async (a, ct) => await StatusRunner.RunAsync(a, () => App(a.ConfigPath, machineOutput: true), stdout, ct)),
         };
         root.Options.Add(global.Config);
-        root.Description += "\n\n" + ExitCodes.All;
+        root.Options.Add(global.Verbose);
+        root.Options.Add(global.Quiet);
+        root.Description += "\n\n" + ExitCodes.All + "\n" + StatusCommand.ExitCodesHelp +
+                            $"\n\nLog file: {Logging.Shown(AppConfigLoader.ResolvePath(null, Environment.GetEnvironmentVariable))} (or the config's Serilog File sink).";
         return root;
     }
 
@@ -48,6 +59,8 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             LogFailure(args, ExitCode.Usage, string.Join("; ", parse.Errors.Select(e => e.Message)), null);
             return (int)ExitCode.Usage;
         }
+        _console = parse.GetValue(_global.Verbose) ? Serilog.Events.LogEventLevel.Debug
+            : parse.GetValue(_global.Quiet) ? Serilog.Events.LogEventLevel.Error : Serilog.Events.LogEventLevel.Information;
         try
         {
             return await parse.InvokeAsync(new InvocationConfiguration
@@ -60,8 +73,11 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         }
         catch (Exception e)
         {
-            var (code, message) = Map(e);
+            var (code, message) = Map(e, Logging.Shown(ConfigPathOf(args)));
             await stderr.WriteLineAsync("error: " + message);
+            // Scripts that asked for JSON get the failure as JSON too (docs/JSON.md).
+            if (parse.CommandResult.Command.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == "--json") is { } json && parse.GetValue(json))
+                await stdout.WriteAsync(Core.Reporting.OutputJson.Error((int)code, message, Logging.Shown(ConfigPathOf(args))));
             LogFailure(args, code, message, e);
             return (int)code;
         }
@@ -73,14 +89,14 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
 
     /// <param name="machineOutput">stdout carries data (a table, JSON): console logging goes to stderr only.</param>
     private AppServices App(string? configPath, bool machineOutput = false) =>
-        _app ??= AppServices.Create(AppConfigLoader.ResolvePath(configPath, Environment.GetEnvironmentVariable), machineOutput);
+        _app ??= AppServices.Create(AppConfigLoader.ResolvePath(configPath, Environment.GetEnvironmentVariable), machineOutput, _console);
 
-    public static (ExitCode, string) Map(Exception e) => e switch
+    public static (ExitCode, string) Map(Exception e, string? logFile = null) => e switch
     {
         CephBackupException c => (c.Code, c.Message),
         CancelledException c => (ExitCode.Cancelled, c.Message),
         OperationCanceledException => (ExitCode.Cancelled, "cancelled"),
-        _ => (ExitCode.InternalError, $"internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")} (stack trace in the log file)"),
+        _ => (ExitCode.InternalError, $"internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")} (stack trace in the log file{(logFile is null ? "" : " " + logFile)})"),
     };
 
     /// <summary>

@@ -11,6 +11,9 @@ public sealed class GlobalOptions
         Recursive = true,
         HelpName = "PATH",
     };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Debug messages on the console", Recursive = true };
+    public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Only errors on the console (the log file keeps everything)", Recursive = true };
 }
 
 /// <summary>Option factories shared by several verbs.</summary>

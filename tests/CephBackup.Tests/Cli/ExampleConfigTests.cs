@@ -19,6 +19,7 @@ public class ExampleConfigTests
             var c = AppConfigLoader.Load(tmp);
             Assert.Equal("rbdpool01", c.Ceph.Pool);
             Assert.True(c.Mail.Enabled);
+            Assert.Equal("/var/lib/prometheus/node-exporter", c.MetricsTextfileDir);
         }
         finally { File.Delete(tmp); }
     }

@@ -7,4 +7,5 @@ public sealed record ExecArgs
     public DateOnly? Date { get; init; }
     public bool DryRun { get; init; }
     public bool Worker { get; init; }
+    public bool Json { get; init; }
 }

@@ -12,7 +12,8 @@ public static class ExecCommand
         var date = CommonOptions.Day("--date", "Evaluate the day/week schedule for this day instead of today");
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be done per job and image; change nothing" };
         var worker = new Option<bool>("--worker") { Description = "Share each job's images with exec --worker on other hosts (same catalog, same day); see docs/SCALING.md" };
-        var cmd = new Command("exec", "Back up every enabled job that is due today (daily cron)") { job, date, dryRun, worker };
+        var json = new Option<bool>("--json") { Description = "Print the outcome (every job and image, or the plan with --dry-run) as JSON (docs/JSON.md)" };
+        var cmd = new Command("exec", "Back up every enabled job that is due today (daily cron)") { job, date, dryRun, worker, json };
         cmd.SetAction((pr, ct) => action(new ExecArgs
         {
             ConfigPath = pr.GetValue(global.Config),
@@ -20,6 +21,7 @@ public static class ExecCommand
             Date = pr.GetValue(date),
             DryRun = pr.GetValue(dryRun),
             Worker = pr.GetValue(worker),
+            Json = pr.GetValue(json),
         }, ct));
         return cmd;
     }

@@ -22,11 +22,13 @@ public static class ExecRunner
             await MailCatalogDownAsync(app, e, ct);
             throw;
         }
-        if (args.DryRun) await stdout.WriteAsync(DryRunFormatter.Text(outcome.Jobs));
+        if (args.Json) await stdout.WriteAsync(OutputJson.Serialize(new { exitCode = (int)outcome.ExitCode, outcome.ReportFailed, outcome.Cancelled, outcome.Jobs }));
+        else if (args.DryRun) await stdout.WriteAsync(DryRunFormatter.Text(outcome.Jobs));
         foreach (var j in outcome.Jobs.Where(j => j.Result != JobResult.Skipped && !args.DryRun))
             app.Log.Information("Job {Job}: {Result}, {Ok}/{Total} images succeeded", j.JobName, j.IsFailure ? "FAIL" : "SUCCESS",
                 j.Images.Count(i => i.Result == ImageResult.Success), j.Images.Count);
         if (outcome.Cancelled) app.Log.Warning("exec cancelled (SIGINT/SIGTERM): unfinished points were undone");
+        if (!args.DryRun && !outcome.Cancelled) await app.Metrics().WriteAsync(ct);
         return (int)outcome.ExitCode;
     }
 

@@ -21,6 +21,7 @@ public static class VerifyRunner
         foreach (var n in o.Notes) await stdout.WriteLineAsync("note: " + n);
         var deep = a.Deep ? $"; deep: {o.DeepRestored} restored, {o.DeepCompared} compared with the source snapshot" : "";
         await stdout.WriteLineAsync($"verify: {o.Checked} checked, {o.Ok} ok, {o.Failed} failed, {o.Skipped} skipped{deep}");
+        await app.Metrics().WriteAsync(ct);
         return (int)o.ExitCode;
     }
 }
