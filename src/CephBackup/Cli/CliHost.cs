@@ -5,6 +5,7 @@ using CephBackup.Commands.Exec;
 using CephBackup.Commands.Retention;
 using CephBackup.Commands.TrimSnap;
 using CephBackup.Commands.ListVerb;
+using CephBackup.Commands.Mount;
 using CephBackup.Commands.Restore;
 using CephBackup.Commands.Verify;
 using CephBackup.Core;
@@ -30,6 +31,7 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
+            MountCommand.Create(global, async (a, ct) => await MountRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
         };
         root.Options.Add(global.Config);
         root.Description += "\n\n" + ExitCodesHelp;
