@@ -138,8 +138,8 @@ echo
 echo "| what | seconds (median) | MiB/s | ratio to cat |"
 echo "|---|---|---|---|"
 awk -v b="$chainbytes" -v c="$c" 'BEGIN{printf "| cold cat of the chain files (%.0f MiB) > /dev/null | %s | %.0f | 1.00 |\n", b/1048576, c, b/1048576/c}'
-awk -v m="$MIB" -v n="$n" -v c="$c" 'BEGIN{printf "| cold nbdcopy of the export (%d MiB) to null: (4 connections) | %s | %.0f | %.2f |\n", m, n, m/n, c/n}'
-awk -v m="$MIB" -v n="$n1" -v c="$c" 'BEGIN{printf "| cold nbdcopy -C 1 (one connection) | %s | %.0f | %.2f |\n", n1, m/n1, c/n1}'
+awk -v m="$MIB" -v n="$n" -v c="$c" 'BEGIN{printf "| cold nbdcopy of the export (%d MiB) to null: (nbdcopy defaults) | %s | %.0f | %.2f |\n", m, n, m/n, c/n}'
+awk -v m="$MIB" -v n="$n1" -v c="$c" 'BEGIN{printf "| cold nbdcopy -C 1 (one connection) | %s | %.0f | %.2f |\n", n, m/n, c/n}'
 echo "| first byte, ${TTFB_MIB} MiB + 10 diffs, --verify background | $(median <<<"${R[ttfbbg]}") | | |"
 echo "| first byte, ${TTFB_MIB} MiB + 10 diffs, --verify first | $(median <<<"${R[ttfbfirst]}") | | |"
 echo

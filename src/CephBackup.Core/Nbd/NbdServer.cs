@@ -61,8 +61,8 @@ public sealed class NbdServer(NbdExport export, ILogger log)
             }
             log.Debug("NBD connection {Id}: serving {Export} (structured replies {Structured}, block status {Allocation})",
                 id, export.Name, session.Structured, session.Allocation);
-            using var reader = export.Image.OpenReader();
-            await new NbdTransmission(stream, export, session, reader).RunAsync(ct);
+            using var transmission = new NbdTransmission(stream, export, session);
+            await transmission.RunAsync(ct);
             log.Debug("NBD connection {Id}: disconnected", id);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

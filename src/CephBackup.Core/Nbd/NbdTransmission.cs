@@ -1,17 +1,26 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace CephBackup.Core.Nbd;
 
 /// <summary>
-/// The transmission phase of one connection: requests are answered one at a time, in order (clients that
-/// want more parallelism open more connections; the export says CAN_MULTI_CONN). Reads of holes and
-/// zeroes go out as OFFSET_HOLE chunks when structured replies were negotiated.
+/// The transmission phase of one connection. Up to <see cref="InFlight"/> READs run at once (clients such
+/// as nbdcopy keep many requests in flight, and a cold read at queue depth 1 leaves the disk idle between
+/// requests); replies may leave out of order, as the protocol allows, each written whole under one lock.
+/// Reads of holes and zeroes go out as OFFSET_HOLE chunks when structured replies were negotiated.
 /// </summary>
-internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSession session, ChainReader reader)
+internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSession session) : IDisposable
 {
     private const int RequestLength = 28;
+    private const int InFlight = 8;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SemaphoreSlim _slots = new(InFlight, InFlight);
+    // Readers are not thread-safe: each running READ takes one (they hold the open file handles).
+    private readonly ConcurrentBag<ChainReader> _readers = [];
+    private readonly List<Task> _running = [];
+    private Exception? _failed;
     /// <summary>Block status descriptors per reply; clients ask again for the rest.</summary>
     private const int MaxDescriptors = 64 * 1024;
 
@@ -20,8 +29,22 @@ internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSess
     /// <summary>Serves requests until the client disconnects; a protocol violation ends the connection.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        try
+        {
+            await ServeRequestsAsync(ct);
+        }
+        finally
+        {
+            // DISC, end of stream or an error: the reads already accepted are answered (or fail) first.
+            await Task.WhenAll(_running.ToArray()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        if (_failed is not null) throw new IOException(_failed.Message, _failed);
+    }
+
+    private async Task ServeRequestsAsync(CancellationToken ct)
+    {
         var head = new byte[RequestLength];
-        while (true)
+        while (_failed is null)
         {
             if (!await TryReadRequestAsync(head, ct)) return;
             if (BinaryPrimitives.ReadUInt32BigEndian(head) != Nbd.RequestMagic) throw new InvalidDataException("bad request magic");
@@ -33,7 +56,9 @@ internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSess
             switch (type)
             {
                 case Nbd.CmdRead:
-                    await ReadAsync(cookie, flags, offset, length, ct);
+                    await _slots.WaitAsync(ct);
+                    _running.RemoveAll(t => t.IsCompleted);
+                    _running.Add(Task.Run(() => ReadInSlotAsync(cookie, flags, offset, length, ct), CancellationToken.None));
                     break;
                 case Nbd.CmdWrite:
                     // The payload follows the request whatever we answer; it must be consumed to stay in step.
@@ -70,7 +95,29 @@ internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSess
 
     private bool InBounds(ulong offset, uint length) => offset <= (ulong)Size && length <= (ulong)Size - offset;
 
-    private async Task ReadAsync(ulong cookie, ushort flags, ulong offset, uint length, CancellationToken ct)
+    private async Task ReadInSlotAsync(ulong cookie, ushort flags, ulong offset, uint length, CancellationToken ct)
+    {
+        var reader = _readers.TryTake(out var r) ? r : export.Image.OpenReader();
+        try
+        {
+            await ReadAsync(reader, cookie, flags, offset, length, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // The connection is broken (or shutting down); the request loop stops at its next turn.
+            Interlocked.CompareExchange(ref _failed, e, null);
+        }
+        finally
+        {
+            _readers.Add(reader);
+            _slots.Release();
+        }
+    }
+
+    private async Task ReadAsync(ChainReader reader, ulong cookie, ushort flags, ulong offset, uint length, CancellationToken ct)
     {
         if (!InBounds(offset, length) || length > Nbd.MaxPayload)
         {
@@ -85,7 +132,7 @@ internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSess
             int n;
             try
             {
-                n = session.Structured ? FillStructured(buf, cookie, segments) : FillSimple(buf, cookie, (long)offset, (int)length);
+                n = session.Structured ? FillStructured(reader, buf, cookie, segments) : FillSimple(reader, buf, cookie, (long)offset, (int)length);
             }
             catch (IOException e)
             {
@@ -93,7 +140,7 @@ internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSess
                 await ErrorAsync(cookie, Nbd.EIo, e.Message, ct);
                 return;
             }
-            await s.WriteAsync(buf.AsMemory(0, n), ct);
+            await SendAsync(buf.AsMemory(0, n), ct);
         }
         finally
         {
@@ -101,14 +148,14 @@ internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSess
         }
     }
 
-    private int FillSimple(byte[] buf, ulong cookie, long offset, int length)
+    private static int FillSimple(ChainReader reader, byte[] buf, ulong cookie, long offset, int length)
     {
         reader.Read(offset, buf.AsSpan(16, length));
         WriteSimpleHeader(buf, cookie, 0);
         return 16 + length;
     }
 
-    private int FillStructured(byte[] buf, ulong cookie, IReadOnlyList<ReadPlan.Segment> segments)
+    private static int FillStructured(ChainReader reader, byte[] buf, ulong cookie, IReadOnlyList<ReadPlan.Segment> segments)
     {
         if (segments.Count == 0)
         {
@@ -170,7 +217,7 @@ internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSess
             BinaryPrimitives.WriteUInt32BigEndian(buf.AsSpan(24 + 8 * i), descriptors[i].Length);
             BinaryPrimitives.WriteUInt32BigEndian(buf.AsSpan(28 + 8 * i), descriptors[i].Flags);
         }
-        await s.WriteAsync(buf, ct);
+        await SendAsync(buf, ct);
     }
 
     /// <summary>A structured error (with the message) when negotiated, which READ then requires; else a simple one.</summary>
@@ -187,14 +234,29 @@ internal sealed class NbdTransmission(Stream s, NbdExport export, NegotiatedSess
         BinaryPrimitives.WriteUInt32BigEndian(buf.AsSpan(20), error);
         BinaryPrimitives.WriteUInt16BigEndian(buf.AsSpan(24), (ushort)text.Length);
         text.CopyTo(buf, 26);
-        await s.WriteAsync(buf, ct);
+        await SendAsync(buf, ct);
     }
 
     private async Task SimpleReplyAsync(ulong cookie, uint error, CancellationToken ct)
     {
         var buf = new byte[16];
         WriteSimpleHeader(buf, cookie, error);
-        await s.WriteAsync(buf, ct);
+        await SendAsync(buf, ct);
+    }
+
+    /// <summary>One reply, whole: replies of concurrent reads must not interleave on the wire.</summary>
+    private async Task SendAsync(ReadOnlyMemory<byte> reply, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct);
+        try { await s.WriteAsync(reply, ct); }
+        finally { _writeLock.Release(); }
+    }
+
+    public void Dispose()
+    {
+        foreach (var r in _readers) r.Dispose();
+        _writeLock.Dispose();
+        _slots.Dispose();
     }
 
     private static void WriteSimpleHeader(Span<byte> b, ulong cookie, uint error)

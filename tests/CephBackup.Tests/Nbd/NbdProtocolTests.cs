@@ -170,6 +170,23 @@ public sealed class NbdProtocolTests : IDisposable
     }
 
     [Fact]
+    public async Task Many_reads_in_flight_are_all_answered_each_reply_whole()
+    {
+        await GoAsync(structured: false);
+        for (ulong i = 1; i <= 40; i++) await _c.RequestAsync(Read, i, (i - 1) * 1024 % (ulong)Size, 1024);
+        var seen = new Dictionary<ulong, byte[]>();
+        for (var i = 0; i < 40; i++)
+        {
+            var (error, cookie) = await _c.SimpleReplyAsync();
+            Assert.Equal(0u, error);
+            seen.Add(cookie, await _c.ReadAsync(1024));
+        }
+        for (ulong i = 1; i <= 40; i++) Assert.Equal(_model.AsSpan((int)((i - 1) * 1024 % (ulong)Size), 1024).ToArray(), seen[i]);
+        await _c.RequestAsync(Disc, 99, 0, 0);
+        await _server.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Meta_context_needs_structured_replies_first()
     {
         Assert.Equal(3, await _c.HelloAsync());
