@@ -19,6 +19,8 @@ public static class MountRunner
             plan.Source, plan.RestorePoint, plan.Files.Count, chain.Index.Count, chain.Index.MemoryBytes, chain.Size);
         if (a.Verify == VerifyMode.First)
         {
+            await stdout.WriteLineAsync($"checking {plan.Files.Count} files ({ReportFormatter.Size(plan.TotalBytes)}) against their recorded sha256 before serving " +
+                                        "(--verify background serves at once)");
             var check = await ChainVerifier.CheckAsync(chain, null, ct);
             if (check.Problem is not null) throw new CephBackupException(ExitCode.VerificationFailed, check.Problem + "; nothing is served");
             foreach (var f in check.Unverified) await stdout.WriteLineAsync($"warning: {f} has no recorded checksum; served unverified");
