@@ -223,3 +223,6 @@ mibs() { awk -v m="$1" -v s="$2" 'BEGIN{ if (s>0) printf "%.0f", m/s; else print
 if [ -f "$OUT" ] && grep -q '^<!-- notes -->' "$OUT"; then { echo; sed -n '/^<!-- notes -->/,$p' "$OUT"; } >>"$OUT.new"; fi
 mv "$OUT.new" "$OUT"
 log "written to $OUT"
+
+# The mount (NBD) section: nbdcopy of an export vs cat of its chain, time to first byte (figures in docs/BENCHMARKS.md).
+[ "${BENCH_MOUNT:-1}" = 0 ] || bash "$ROOT/scripts/bench-mount.sh"

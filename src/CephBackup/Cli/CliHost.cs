@@ -5,6 +5,7 @@ using CephBackup.Commands.Exec;
 using CephBackup.Commands.Retention;
 using CephBackup.Commands.TrimSnap;
 using CephBackup.Commands.ListVerb;
+using CephBackup.Commands.Mount;
 using CephBackup.Commands.Restore;
 using CephBackup.Commands.RestoreVm;
 using CephBackup.Commands.Verify;
@@ -40,6 +41,7 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
             JobCommand.Create(global, async (a, ct) => await JobRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
             VmCommand.Create(global, async (a, ct) => await VmRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
             StatusCommand.Create(global, async (a, ct) => await StatusRunner.RunAsync(a, () => App(a.ConfigPath, machineOutput: true), stdout, ct)),
+            MountCommand.Create(global, async (a, ct) => await MountRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
         };
         root.Options.Add(global.Config);
         root.Options.Add(global.Verbose);

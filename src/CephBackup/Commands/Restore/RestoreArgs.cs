@@ -17,4 +17,6 @@ public sealed record RestoreArgs
     public bool VerifyFirst { get; init; }
     public bool ForceUnverified { get; init; }
     public bool Json { get; init; }
+    /// <summary>Write a sparse raw image file instead of an RBD image (then NewName is empty).</summary>
+    public string? ToFile { get; init; }
 }

@@ -14,7 +14,7 @@ public static class RestoreCommand
         {
             Description = "Job name, vms.image value, restore point (CHAIN-POINT, e.g. 000001-000003) and the name of the new image; " +
                           "with --from-dir only RESTPOINT NEW-NAME",
-            Arity = new ArgumentArity(2, 4),
+            Arity = new ArgumentArity(1, 4),
         };
         var fromDir = new Option<string?>("--from-dir")
         {
@@ -33,17 +33,24 @@ public static class RestoreCommand
         var keep = new Option<bool>("--keep-snapshots") { Description = "Keep the snapshots import-diff creates on the new image" };
         var force = new Option<bool>("--force-unverified") { Description = "Allow points whose checksum was not recorded when they were written" };
         var json = new Option<bool>("--json") { Description = "Machine output on stdout (one JSON object), no progress" };
+        var toFile = new Option<string?>("--to-file") { Description = "Write a sparse raw image file instead (JOB IMAGE RESTPOINT, or --from-dir FOLDER RESTPOINT); nothing is done on Ceph", HelpName = "PATH" };
         var cmd = new Command("restore", "Restore a restore point into a new RBD image (never overwrites)\n\n" +
                               ExitCodes.Help(ExitCode.InvalidInput, ExitCode.VerificationFailed, ExitCode.DatabaseError, ExitCode.CephError,
                                   ExitCode.StorageError, ExitCode.CleanupIncomplete))
         {
-            positional, fromDir, pool, dryRun, verifyFirst, keep, force, json,
+            positional, fromDir, pool, dryRun, verifyFirst, keep, force, json, toFile,
         };
         cmd.Validators.Add(r =>
         {
             // Token count, not GetValue: the value throws when the arity check has already failed.
             var n = r.GetResult(positional)?.Tokens.Count ?? 0;
-            if (n is < 2 or > 4) return;
+            if (n is < 1 or > 4) return;
+            if (r.GetValue(toFile) is not null)
+            {
+                if (n != (r.GetValue(fromDir) is null ? 3 : 1)) r.AddError("restore --to-file PATH takes JOB IMAGE RESTPOINT (or --from-dir FOLDER RESTPOINT)");
+                if (r.GetValue(dryRun) || r.GetValue(keep) || r.GetValue(pool) is not null) r.AddError("--to-file cannot be combined with --dry-run, --keep-snapshots or --pool");
+                return;
+            }
             if (r.GetValue(fromDir) is not null && n != 2)
                 r.AddError("restore --from-dir FOLDER takes exactly RESTPOINT NEW-NAME");
             else if (r.GetValue(fromDir) is null && n != 4)
@@ -53,13 +60,15 @@ public static class RestoreCommand
         {
             var p = pr.GetValue(positional)!;
             var fromDirValue = pr.GetValue(fromDir);
+            var toFileValue = pr.GetValue(toFile);
             return action(new RestoreArgs
             {
                 ConfigPath = pr.GetValue(global.Config),
                 Job = fromDirValue is null ? p[0] : null,
                 Image = fromDirValue is null ? p[1] : null,
-                RestorePoint = p[^2],
-                NewName = p[^1],
+                RestorePoint = toFileValue is null ? p[^2] : p[^1],
+                NewName = toFileValue is null ? p[^1] : "",
+                ToFile = toFileValue,
                 FromDir = fromDirValue,
                 Pool = pr.GetValue(pool),
                 DryRun = pr.GetValue(dryRun),

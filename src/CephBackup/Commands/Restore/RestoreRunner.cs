@@ -12,6 +12,8 @@ public static class RestoreRunner
 
     public static async Task<int> RunAsync(RestoreArgs a, AppServices app, TextWriter stdout, TerminalProgress? progress, CancellationToken ct)
     {
+        if (a.ToFile is not null)
+            return await Mount.RestoreToFileRunner.RunAsync(new(a.ToFile, a.Job, a.Image, a.RestorePoint, a.FromDir, a.ForceUnverified, a.Json), app, stdout, progress, ct);
         RestorePlan plan;
         // The --from-dir form must work with the database down: it reads sidecars and never touches app.Catalog.
         if (a.FromDir is not null)
