@@ -5,7 +5,7 @@ namespace CephBackup.IntegrationTests.Catalog;
 
 public sealed class MigratorTests : IAsyncLifetime
 {
-    private static readonly string[] AllNames = ["base tables", "auto increment", "job mode", "cephbackup tables", "indexes", "job max_parallel", "compression"];
+    private static readonly string[] AllNames = ["base tables", "auto increment", "job mode", "cephbackup tables", "indexes", "job max_parallel", "compression", "libvirt name and point consistency", "leases"];
     private static readonly Dictionary<string, string> PhpTablePks = new()
     {
         ["backup_jobs"] = "idbackup_jobs", ["vms"] = "idvms", ["backup_vms"] = "id",
@@ -110,7 +110,7 @@ public sealed class MigratorTests : IAsyncLifetime
         {
             var sql = $"""
                 SELECT ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, COLUMN_COMMENT
-                FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{t}' AND COLUMN_NAME NOT IN ('mode', 'max_parallel', 'compression')
+                FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{t}' AND COLUMN_NAME NOT IN ('mode', 'max_parallel', 'compression', 'libvirt_name')
                 ORDER BY ORDINAL_POSITION
                 """;
             Assert.Equal(await DbProbe.LinesAsync(php, sql), await DbProbe.LinesAsync(_db, sql));
@@ -134,7 +134,7 @@ public sealed class MigratorTests : IAsyncLifetime
         await _db.ExecAsync("DELETE FROM cephbackup_schema_version WHERE version >= 3; DROP INDEX ix_vms_vm ON vms");
 
         var again = await new Migrator(_db.ConnectionString).MigrateAsync(CancellationToken.None);
-        Assert.Equal(["job mode", "cephbackup tables", "indexes", "job max_parallel", "compression"], again.Applied);
+        Assert.Equal(["job mode", "cephbackup tables", "indexes", "job max_parallel", "compression", "libvirt name and point consistency", "leases"], again.Applied);
         Assert.Equal("1", (await DbProbe.LinesAsync(_db,
             "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'vms' AND COLUMN_NAME = 'vm'")).Trim());
     }

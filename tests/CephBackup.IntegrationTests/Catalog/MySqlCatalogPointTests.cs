@@ -62,7 +62,7 @@ public sealed class MySqlCatalogPointTests : MigratedDatabaseTest
     [Fact]
     public async Task Record_point_for_a_vanished_link_records_nothing()
     {
-        var e = await Assert.ThrowsAsync<CephBackupException>(() => _catalog.RecordPointAsync(Point(1, 0, linkId: 999), Log(), Ct));
+        var e = await Assert.ThrowsAsync<CatalogException>(() => _catalog.RecordPointAsync(Point(1, 0, linkId: 999), Log(), Ct));
         Assert.Equal(ExitCode.DatabaseError, e.Code);
         Assert.Empty(await _catalog.GetPointsAsync(null, null, null, Ct));
         Assert.Equal("", await LogRowsAsync());

@@ -4,6 +4,7 @@ using CephBackup.Core.Catalog;
 using CephBackup.Core.Jobs;
 using CephBackup.Core.Storage;
 using CephBackup.IntegrationTests.Infrastructure;
+using CephBackup.IntegrationTests.Restore;
 
 namespace CephBackup.IntegrationTests.Faults;
 
@@ -23,22 +24,20 @@ public class ExecInterruptTests
         var cli = new CliRun(bed.Root, bed.Db.ConnectionString, bed.Smtp.Port);
         var partial = PointFiles.Partial(Path.Combine(bed.Root, "SIG", "b-big", big, "000001", "000000"));
 
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "cephbackup.dll"), "exec", "--config", cli.ConfigPath }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
+        // A child in its own session, as a service manager starts it (signals from the test harness's own
+        // process group cannot reach it by accident).
+        using var child = CliChild.Start(cli.ConfigPath, "exec");
         var sw = Stopwatch.StartNew();
-        while ((await bed.Catalog.GetPointsAsync(null, null, small, CancellationToken.None)).Count == 0 && !p.HasExited && sw.Elapsed < TimeSpan.FromSeconds(120))
+        while ((await bed.Catalog.GetPointsAsync(null, null, small, CancellationToken.None)).Count == 0 && sw.Elapsed < TimeSpan.FromSeconds(180))
             await Task.Delay(5);
         // Checked last and alone, right before the signal: the big export must still be running.
-        while (!File.Exists(partial) && !p.HasExited && sw.Elapsed < TimeSpan.FromSeconds(120))
+        while (!File.Exists(partial) && sw.Elapsed < TimeSpan.FromSeconds(180))
             await Task.Delay(2);
-        Assert.False(p.HasExited, "the export ended before the signal: " + await stderr);
-        // SIGTERM, as service managers send; SIGINT takes the same path (System.CommandLine's cancellation token).
-        using (var kill = Process.Start("kill", ["-s", "TERM", p.Id.ToString()])) await kill.WaitForExitAsync();
-        await p.WaitForExitAsync();
-
-        Assert.True(p.ExitCode == (int)ExitCode.Cancelled, $"exit {p.ExitCode}: {await stderr} {cli.AllLogs()}");
+        Assert.True(File.Exists(partial), "the big export was not caught running: " + cli.AllLogs());
+        child.Signal(CliChild.SigTerm, group: false);
+        var (exit, _, stderrText, _) = await child.WaitAsync(TimeSpan.FromSeconds(120));
+        var stderr = Task.FromResult(stderrText);
+        Assert.True(exit == (int)ExitCode.Cancelled, $"exit {exit}: {stderrText} {cli.AllLogs()}");
         Assert.DoesNotContain("   at ", await stderr); // no stack trace
         Assert.Single(await bed.Catalog.GetPointsAsync(null, null, small, CancellationToken.None));
         Assert.Empty(await bed.Catalog.GetPointsAsync(null, null, big, CancellationToken.None));
