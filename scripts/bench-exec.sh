@@ -14,11 +14,14 @@
 #              which resource saturates.
 # Results replace the section between the exec markers in docs/BENCHMARKS.md.
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
 cpu_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
 
 bench_exec() {
   local S=${BENCH_EXEC_MIB:-1024} P=${BENCH_PAR_MIB:-256} reps=${BENCH_REPS:-3} r i s t0 b0 t1 b1
   local -A X
+  # The per-phase timings are Debug lines; the bench's config logs Information.
+  export CEPHBACKUP_Serilog__MinimumLevel__Default=Debug
   "${RBD[@]}" create --size "${S}M" "$POOL/bench-xfull"; fill bench-xfull "$S" 100
   SQL "INSERT INTO backup_jobs (idbackup_jobs,name,max_inc,enabled,path,retention,\`snap-prefix\`,\`max-snaps\`) VALUES
        (201,'XF',0,0,'$WORK/backup',1000,'XF',1000), (202,'XI',100000,0,'$WORK/backup',1000,'XI',1000), (203,'XP',0,0,'$WORK/backup',1000,'XP',1000);

@@ -12,6 +12,7 @@
 #
 # Usage: scripts/bench.sh                 (BENCH_SIZES_MIB="1024 8192" BENCH_REPS=3 by default)
 #        BENCH_PARTS=zstd scripts/bench.sh  (compression only: plain vs zstd, see scripts/bench-zstd.sh)
+#        BENCH_PARTS=exec scripts/bench.sh  (exec only: fixed costs, unchanged incremental, Parallelism 1 vs 2)
 #        BENCH_DIR, BENCH_DB: work folder and database name, for a run beside another one
 #        BENCH_BIN: use this build output (e.g. src/CephBackup/bin/Release/net10.0) instead of publishing
 #        BENCH_SIZES_MIB=256 BENCH_REPS=1 scripts/bench.sh     (quick check)
@@ -101,6 +102,8 @@ PY
 
 # BENCH_PARTS=zstd: only the compression section (scripts/bench-zstd.sh), which updates its own part of $OUT.
 if [ "${BENCH_PARTS:-main}" = zstd ]; then source "$ROOT/scripts/bench-zstd.sh"; bench_zstd; exit 0; fi
+# BENCH_PARTS=exec: only exec's fixed costs and parallel images (scripts/bench-exec.sh), its own part of $OUT.
+if [ "${BENCH_PARTS:-main}" = exec ]; then source "$ROOT/scripts/bench-exec.sh"; bench_exec; exit 0; fi
 
 declare -A R
 job=0
