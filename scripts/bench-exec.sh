@@ -14,7 +14,6 @@
 #              which resource saturates.
 # Results replace the section between the exec markers in docs/BENCHMARKS.md.
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
 cpu_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
 
 bench_exec() {
@@ -95,14 +94,5 @@ exec_report() {
     echo "<!-- exec:end -->"
   } >"$WORK/exec-section.md"
   cat "$WORK/exec-section.md"
-  python3 - "$OUT" "$WORK/exec-section.md" <<'PY'
-import re, sys
-out, sec = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
-try: doc = open(out).read()
-except FileNotFoundError: doc = "# Benchmarks\n"
-pat = re.compile(r"<!-- exec:begin -->.*?<!-- exec:end -->", re.S)
-doc = pat.sub(lambda m: sec, doc) if pat.search(doc) else doc.rstrip("\n") + "\n\n" + sec + "\n"
-open(out, "w").write(doc)
-PY
-  log "exec section written to $OUT"
+  write_section exec "$WORK/exec-section.md"
 }

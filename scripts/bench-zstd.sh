@@ -116,16 +116,6 @@ zstd_report() {
     echo "<!-- zstd:end -->"
   } >"$WORK/zstd-section.md"
   cat "$WORK/zstd-section.md"
-  python3 - "$OUT" "$WORK/zstd-section.md" <<'PY'
-import re, sys
-out, sec = sys.argv[1], open(sys.argv[2]).read().rstrip("\n")
-try: doc = open(out).read()
-except FileNotFoundError: doc = "# Benchmarks\n"
-pat = re.compile(r"<!-- zstd:begin -->.*?<!-- zstd:end -->", re.S)
-doc = pat.sub(lambda m: sec, doc) if pat.search(doc) else doc.rstrip("\n") + "\n\n" + sec + "\n"
-open(out, "w").write(doc)
-PY
-  log "zstd section written to $OUT"
+  write_section zstd "$WORK/zstd-section.md"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }

@@ -100,6 +100,23 @@ o.write(b"e")
 PY
 }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
+
+# Replaces the part of $OUT between <!-- NAME:begin --> and <!-- NAME:end --> with FILE (appended when absent):
+# each section of the bench owns its part of docs/BENCHMARKS.md, and hand-written notes elsewhere survive.
+write_section() { # NAME FILE
+  python3 - "$OUT" "$2" "$1" <<'PY'
+import re, sys
+out, sec, name = sys.argv[1], open(sys.argv[2]).read().rstrip("\n"), sys.argv[3]
+try: doc = open(out).read()
+except FileNotFoundError: doc = "# Benchmarks\n"
+pat = re.compile(r"<!-- " + name + r":begin -->.*?<!-- " + name + r":end -->", re.S)
+doc = pat.sub(lambda m: sec, doc) if pat.search(doc) else doc.rstrip("\n") + "\n\n" + sec + "\n"
+open(out, "w").write(doc)
+PY
+  log "$1 section written to $OUT"
+}
+
 # BENCH_PARTS=zstd: only the compression section (scripts/bench-zstd.sh), which updates its own part of $OUT.
 if [ "${BENCH_PARTS:-main}" = zstd ]; then source "$ROOT/scripts/bench-zstd.sh"; bench_zstd; exit 0; fi
 # BENCH_PARTS=exec: only exec's fixed costs and parallel images (scripts/bench-exec.sh), its own part of $OUT.
@@ -194,7 +211,6 @@ for S in $SIZES; do
 done
 
 restore_chain
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
 mibs() { awk -v m="$1" -v s="$2" 'BEGIN{ if (s>0) printf "%.0f", m/s; else print "n/a" }'; }
 {
   echo "# Benchmarks"
