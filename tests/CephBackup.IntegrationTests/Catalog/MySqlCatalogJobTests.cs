@@ -129,7 +129,7 @@ public sealed class MySqlCatalogJobTests : MigratedDatabaseTest
     public async Task Local_times_are_refused_rather_than_stored_as_if_they_were_utc()
     {
         var local = new DateTime(2024, 6, 5, 1, 2, 3, DateTimeKind.Local);
-        await Assert.ThrowsAsync<MySqlException>(() => _catalog.SetJobLastRunAsync(3, local, CancellationToken.None));
+        await Assert.ThrowsAsync<CatalogException>(() => _catalog.SetJobLastRunAsync(3, local, CancellationToken.None));
         Assert.Equal("NULL", (await DbProbe.LinesAsync(Db, "SELECT lastrun FROM backup_jobs WHERE idbackup_jobs = 3")).Trim());
     }
 }

@@ -45,6 +45,7 @@ public class ExecFaultTests : IAsyncLifetime
         Assert.Empty(await Points(img));
         Assert.Contains("BK-000001-000000", await Snaps(img)); // the orphan snapshot of the killed run
 
+        await _bed.WaitForLeasesToExpireAsync(); // the killed run's job lease (6 s in CliRun's config)
         var rerun = await _bed.ExecAsync();
         Assert.Equal(ExitCode.Ok, rerun.ExitCode);
         var pts = await Points(img);

@@ -78,7 +78,7 @@ public class ExecInterruptTests
         }
         var catalog = new MySqlCatalog(db.ConnectionString);
         var dying = AfterCall<ICatalog>.Wrap(catalog, nameof(ICatalog.RecordPointAsync), () => db.StopAsync().GetAwaiter().GetResult());
-        var outcome = await BedApp.Create(bed, catalog: dying, connectionString: db.ConnectionString, parallelism: 1).Backup()
+        var outcome = await BedApp.Create(bed, catalog: dying, connectionString: db.ConnectionString, parallelism: 1, leaseSeconds: 6).Backup()
             .RunAsync(new ExecRequest(), CancellationToken.None);
 
         Assert.Equal(ExitCode.PartialFailure, outcome.ExitCode);
@@ -89,7 +89,10 @@ public class ExecInterruptTests
         Assert.All(mails, m => Assert.DoesNotContain("No backup was made", m.Message.TextBody));
 
         await db.StartAgainAsync();
-        var healed = await BedApp.Create(bed, catalog: catalog, connectionString: db.ConnectionString).Backup().RunAsync(new ExecRequest(), CancellationToken.None);
+        // The broken run could not release its job lease while the server was down: it expires (6 s here).
+        var leases = new LeaseJobLockProvider(db.ConnectionString, leaseSeconds: 6);
+        for (var i = 0; i < 100 && await leases.GetHolderAsync(1, CancellationToken.None) is not null; i++) await Task.Delay(200);
+        var healed = await BedApp.Create(bed, catalog: catalog, connectionString: db.ConnectionString, leaseSeconds: 6).Backup().RunAsync(new ExecRequest(), CancellationToken.None);
         Assert.Equal(ExitCode.Ok, healed.ExitCode);
         foreach (var img in images) Assert.NotEmpty(await catalog.GetPointsAsync(null, null, img, CancellationToken.None));
     }

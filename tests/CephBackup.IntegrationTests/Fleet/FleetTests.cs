@@ -103,8 +103,9 @@ public sealed class FleetTests(ITestOutputHelper output) : IAsyncLifetime
         var images = new List<string>();
         for (var i = 0; i < 3; i++) images.Add(await _bed.AddImageAsync(job, $"fkvm{i}", 32L << 20));
 
-        // The victim's claims last 20 s, long enough for the second worker to find the killed image still claimed.
-        using var victim = _bed.StartExec(1, 20, "--job", "FK", "--worker");
+        // The victim's claims last 20 s, long enough for the second worker to find the killed image still claimed;
+        // one image at a time, so that exactly one claim is in flight when it dies.
+        using var victim = _bed.StartExecWith(1, 20, 1, "--job", "FK", "--worker");
         var sw = Stopwatch.StartNew();
         while (!_bed.PartialFiles().Any() && !victim.HasExited && sw.Elapsed < TimeSpan.FromSeconds(90)) await Task.Delay(2);
         victim.Kill(entireProcessTree: false); // SIGKILL, as the OOM killer would

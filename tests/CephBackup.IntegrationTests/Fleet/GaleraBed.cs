@@ -98,7 +98,10 @@ public sealed class GaleraBed : IAsyncDisposable
         .Select(l => l.Split('\t')).ToDictionary(p => p[0], p => int.Parse(p[1]));
 
     /// <summary>Starts `cephbackup exec` as its own process against one node (the "host" of that node).</summary>
-    public Process StartExec(int node, int leaseSeconds, params string[] args)
+    public Process StartExec(int node, int leaseSeconds, params string[] args) => StartExecWith(node, leaseSeconds, null, args);
+
+    /// <param name="parallelism">Backup:Parallelism of that process; null = the default.</param>
+    public Process StartExecWith(int node, int leaseSeconds, int? parallelism, params string[] args)
     {
         var dir = Directory.CreateDirectory(Path.Combine(Root, $"host{node}-{TestEnv.Unique()}")).FullName;
         var cli = new CliRun(dir, ConnectionString(node), Smtp.Port);
@@ -106,6 +109,7 @@ public sealed class GaleraBed : IAsyncDisposable
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "cephbackup.dll"), "exec", "--config", cli.ConfigPath }.Concat(args))
             psi.ArgumentList.Add(a);
         psi.Environment["CEPHBACKUP_Catalog__LeaseSeconds"] = leaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (parallelism is { } n) psi.Environment["CEPHBACKUP_Backup__Parallelism"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var p = Process.Start(psi)!;
         p.StandardOutput.ReadToEndAsync(); // drained so that a chatty child never blocks on a full pipe
         return p;

@@ -102,6 +102,20 @@ public sealed class BackupBed : IAsyncDisposable
         return await TestRbd.Sha256Async($"{TestEnv.Pool}/{name}");
     }
 
+    /// <summary>A killed run's job lease cannot be released by it: the next run waits until it expired.</summary>
+    public async Task WaitForLeasesToExpireAsync()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            await using var conn = new MySqlConnector.MySqlConnection(Db.ConnectionString);
+            await conn.OpenAsync();
+            await using var cmd = new MySqlConnector.MySqlCommand("SELECT COUNT(*) FROM cephbackup_leases WHERE expires_at > UTC_TIMESTAMP(6)", conn);
+            if (Convert.ToInt64(await cmd.ExecuteScalarAsync()) == 0) return;
+            await Task.Delay(500);
+        }
+        throw new TimeoutException("leases did not expire within 5 minutes");
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var i in Images) await TestRbd.PurgeAndRemoveAsync(TestEnv.Pool, i);

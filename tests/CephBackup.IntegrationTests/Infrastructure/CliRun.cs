@@ -20,6 +20,8 @@ public sealed class CliRun
         {
             Database = new { ConnectionString = connectionString },
             Ceph = new { Pool = TestEnv.Pool, ConfFile = TestEnv.CephConf, TimeoutSeconds = 20 },
+            // Short leases: a test that kills a run waits for its lease to expire (BackupBed.WaitForLeasesToExpireAsync).
+            Catalog = new { LeaseSeconds = 6 },
             Mail = new
             {
                 Enabled = true, Host = "127.0.0.1", Port = smtpPort, Security = "None", From = "backup@test",

@@ -149,8 +149,9 @@ public class ListTests : IAsyncLifetime
         Assert.Equal(["vmB"], (await JsonAsync(new ListArgs { Job = "LB" })).Select(o => o.GetProperty("vm").GetString()));
         var rows = (await ListAsync(new ListArgs())).TrimEnd('\n').Split('\n').Skip(1).Select(SplitRow).ToList();
         Assert.Equal(["vmA", "vmB"], rows.Select(r => r[5]));
-        Assert.Equal(["2026-11-28T15:30", "-"], rows.Select(r => r[8]));
-        Assert.Equal(["yes", "gone"], rows.Select(r => r[9]));
+        Assert.Equal(["crash", "crash"], rows.Select(r => r[8]));
+        Assert.Equal(["2026-11-28T15:30", "-"], rows.Select(r => r[9]));
+        Assert.Equal(["yes", "gone"], rows.Select(r => r[10]));
         Assert.Equal(ExitCode.InvalidInput, (await ListFailsAsync(new ListArgs { Job = "NOJOB" })).Item1);
     }
 }

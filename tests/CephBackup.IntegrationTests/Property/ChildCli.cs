@@ -15,12 +15,15 @@ public sealed record ChildResult(int? ExitCode, string Stdout, string Stderr, bo
 public static class ChildCli
 {
     private static readonly TimeSpan Hang = TimeSpan.FromMinutes(5);
+    /// <summary>Short job leases: a killed exec's lease blocks the job until it expires (docs/SCALING.md).</summary>
+    public const int LeaseSeconds = 6;
 
     public static async Task<ChildResult> RunAsync(string configPath, string[] args, TimeSpan? killAfter = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cephbackup.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CEPHBACKUP_Catalog__LeaseSeconds"] = LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         psi.ArgumentList.Add("--config");
         psi.ArgumentList.Add(configPath);
         var sw = Stopwatch.StartNew();
@@ -38,6 +41,9 @@ public static class ChildCli
             // Its rbd children live on briefly (a snap create finishes, an export-diff dies of SIGPIPE). An admin
             // re-running after a crash would not race them within milliseconds, so wait for them.
             await WaitGoneAsync(children, TimeSpan.FromSeconds(60));
+            // Its job lease lives on until it expires (it cannot be released by a dead process): an admin's
+            // next run in that window is told "already running", which is the documented behaviour.
+            await Task.Delay(TimeSpan.FromSeconds(LeaseSeconds + 1));
         }
         else if (await Task.WhenAny(exited, Task.Delay(Hang)) != exited)
         {
