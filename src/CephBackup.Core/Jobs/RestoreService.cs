@@ -61,7 +61,7 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
                 ? new FileCheck(f, true, null)
                 : new FileCheck(f, false, $"file {stored} does not match its recorded sha256 (recorded {f.Sha256}, now {sha})");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return new FileCheck(f, false, $"file {stored} cannot be read: {e.Message}");
         }
@@ -170,6 +170,11 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
             b => progress?.Report(new(RestorePhase.Import, index, count, f.Path, b, f.SizeBytes)));
         await using var diff = codec.OpenDiffStream(hashing, leaveOpen: true);
         try { await rbd.ImportDiffAsync(target, diff, ct); }
+        catch (InvalidDataException e)
+        {
+            // The codec found the stored file damaged (a zstd frame that does not decode, a bad seek table).
+            throw new CephBackupException(ExitCode.VerificationFailed, $"file {stored} is damaged: {e.Message}", e);
+        }
         catch (RbdException e) when (f.Sha256 is not null)
         {
             // rbd stops at the first bad record; the rest of the file decides whether it is the file (exit 6)
