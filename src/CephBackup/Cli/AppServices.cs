@@ -19,6 +19,12 @@ public sealed class AppServices : IAsyncDisposable
     public required IRbd Rbd { get; init; }
     public required IMailSender Mail { get; init; }
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>
+    /// The catalog was built here and closes with these services. A process ends after one command, but the
+    /// host also runs in-process (tests run hundreds of commands): an unclosed catalog keeps its pooled
+    /// connections for minutes, and enough of them exhaust the server's max_connections.
+    /// </summary>
+    public bool OwnsCatalog { get; init; }
 
     public static AppServices Create(string configPath, bool machineOutput = false,
         Serilog.Events.LogEventLevel console = Serilog.Events.LogEventLevel.Information)
@@ -30,6 +36,7 @@ public sealed class AppServices : IAsyncDisposable
             Config = config,
             Log = log,
             Catalog = new MySqlCatalog(config.ConnectionString),
+            OwnsCatalog = true,
             Locks = new LeaseJobLockProvider(config.ConnectionString, config.LeaseSeconds),
             Rbd = new RbdCli(new ProcessRunner(), config.Ceph),
             Mail = new SmtpMailSender(config.Mail, log),
@@ -77,6 +84,7 @@ public sealed class AppServices : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (OwnsCatalog && Catalog is IAsyncDisposable catalog) await catalog.DisposeAsync();
         if (Log is IAsyncDisposable d) await d.DisposeAsync();
     }
 }

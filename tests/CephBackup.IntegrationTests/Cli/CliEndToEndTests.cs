@@ -1,5 +1,7 @@
 using CephBackup.Core;
+using CephBackup.IntegrationTests.Catalog;
 using CephBackup.IntegrationTests.Infrastructure;
+using MySqlConnector;
 
 namespace CephBackup.IntegrationTests.Cli;
 
@@ -32,6 +34,24 @@ public class CliEndToEndTests : IAsyncLifetime
 
         Assert.Equal((int)ExitCode.InvalidInput, (await cli.RunAsync("exec", "--job", "NOPE")).ExitCode);
     }
+
+    [Fact]
+    public async Task A_finished_command_leaves_no_connection_to_the_catalog_open()
+    {
+        // In production the process ends after one command, but the host also runs in-process (these tests
+        // run hundreds of commands in one process): an undisposed catalog kept its pooled connections for
+        // minutes, and a long test run reached the server's max_connections ("Too many connections").
+        var cli = new CliRun(_bed.Root, _bed.Db.ConnectionString, _bed.Smtp.Port);
+        MySqlConnection.ClearAllPools();
+        var before = await OpenConnectionsAsync();
+        for (var i = 0; i < 4; i++) Assert.Equal(0, (await cli.RunAsync("list", "--json")).ExitCode);
+        // The driver's shared pools are the driver's business; what must be gone is what the command built.
+        MySqlConnection.ClearAllPools();
+        Assert.Equal(before, await OpenConnectionsAsync());
+    }
+
+    private async Task<long> OpenConnectionsAsync() => Convert.ToInt64(await DbProbe.ScalarAsync(_bed.Db,
+        $"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{_bed.Db.Name}' AND ID <> CONNECTION_ID()"));
 
     [Fact]
     public async Task An_unmigrated_or_unreachable_database_is_one_line_exit_13_and_touches_nothing()

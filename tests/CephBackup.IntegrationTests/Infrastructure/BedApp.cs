@@ -28,6 +28,7 @@ public static class BedApp
             Config = new AppConfig(cs, cephOptions, mail ?? bed.Mail, new ConfigurationBuilder().Build()) { Backup = new BackupOptions { Parallelism = parallelism }, Consistency = consistency ?? Core.Consistency.ConsistencyOptions.Off },
             Log = log,
             Catalog = catalog ?? (connectionString is null ? bed.Catalog : new MySqlCatalog(cs)),
+            OwnsCatalog = catalog is null && connectionString is not null,
             Locks = new LeaseJobLockProvider(cs, leaseSeconds),
             Rbd = rbd ?? (ceph is null ? bed.Rbd : new RbdCli(new ProcessRunner(), cephOptions)),
             Mail = new SmtpMailSender(mail ?? bed.Mail, log),

@@ -68,6 +68,10 @@ internal sealed class CliChild : IDisposable
         return false;
     }
 
+    /// <summary>For a failed wait's message: whether the run is still going, or how it ended.</summary>
+    public async Task<string> StateAsync() =>
+        _p.HasExited ? $"cephbackup had already exited {_p.ExitCode}: {await _stderr}" : "cephbackup was still running";
+
     /// <summary>Waits for the exit; a run that does not end within <paramref name="within"/> is killed and fails the test.</summary>
     public async Task<(int ExitCode, string Stdout, string Stderr, TimeSpan Took)> WaitAsync(TimeSpan within)
     {

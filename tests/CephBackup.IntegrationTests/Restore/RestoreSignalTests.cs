@@ -26,7 +26,7 @@ public class RestoreSignalTests : RestoreBed
         var img = await BigBackedUpImageAsync("SI", dataMiB: 384);
         var name = NewName();
         using var child = CliChild.Start(ConfigPath, "restore", "SI", img, "000001-000000", name);
-        Assert.True(await child.WaitForChildAsync(Rbd("import-diff", name), Phase), "the import was not seen");
+        Assert.True(await child.WaitForChildAsync(Rbd("import-diff", name), Phase), $"the import was not seen; {await child.StateAsync()}");
         child.Signal(signal, group);
         var r = await child.WaitAsync(Exit);
 
@@ -41,10 +41,10 @@ public class RestoreSignalTests : RestoreBed
         var img = await BigBackedUpImageAsync("SC", dataMiB: 384);
         var name = NewName();
         using var child = CliChild.Start(ConfigPath, "restore", "SC", img, "000001-000000", name);
-        Assert.True(await child.WaitForChildAsync(Rbd("import-diff", name), Phase), "the import was not seen");
+        Assert.True(await child.WaitForChildAsync(Rbd("import-diff", name), Phase), $"the import was not seen; {await child.StateAsync()}");
         child.Signal(CliChild.SigInt, group: true);
         // Any rbd call of the cleanup (lock ls / lock rm / snap purge / rm); the second Ctrl-C reaches it too (same process group).
-        Assert.True(await child.WaitForChildAsync(Rbd(["lock", "purge", "rm"], name), Phase), "the cleanup was not seen");
+        Assert.True(await child.WaitForChildAsync(Rbd(["lock", "purge", "rm"], name), Phase), $"the cleanup was not seen; {await child.StateAsync()}");
         child.Signal(CliChild.SigInt, group: true);
         var r = await child.WaitAsync(Exit);
 
@@ -60,7 +60,7 @@ public class RestoreSignalTests : RestoreBed
         var file = (await PointsAsync(img))[0].FilePath;
         var name = NewName();
         using var child = CliChild.Start(ConfigPath, "restore", "SV", img, "000001-000000", name, "--verify-first");
-        Assert.True(await child.WaitForOpenFileAsync(file, Phase), "the check was not seen");
+        Assert.True(await child.WaitForOpenFileAsync(file, Phase), $"the check was not seen; {await child.StateAsync()}");
         child.Signal(CliChild.SigInt, group: true);
         var r = await child.WaitAsync(Exit);
 
@@ -75,7 +75,7 @@ public class RestoreSignalTests : RestoreBed
         var img = await BigBackedUpImageAsync("SD", dataMiB: 384);
         using var child = CliChild.Start(ConfigPath, "verify", "--job", "SD", "--deep");
         Assert.True(await child.WaitForChildAsync(argv => argv.Contains("import-diff") && argv.Any(a => a.Contains(img + "-verify-")), Phase),
-            "the deep import was not seen");
+            $"the deep import was not seen; {await child.StateAsync()}");
         child.Signal(CliChild.SigTerm, group: false);
         var r = await child.WaitAsync(Exit);
 
@@ -99,7 +99,7 @@ public class RestoreVmSignalTests : RestoreBed
         Bed.Images.Add(b + suffix);
         using var child = CliChild.Start(ConfigPath, "restore-vm", "SVM", "vm-S", "000001-000000", "--suffix", suffix);
         Assert.True(await child.WaitForChildAsync(argv => argv.Contains("import-diff") && argv.Any(x => x.EndsWith(suffix, StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(60)), "the import was not seen");
+            TimeSpan.FromSeconds(60)), $"the import was not seen; {await child.StateAsync()}");
         child.Signal(CliChild.SigInt, group: true);
         var r = await child.WaitAsync(TimeSpan.FromSeconds(150));
 
