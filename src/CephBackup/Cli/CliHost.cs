@@ -29,7 +29,7 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         var global = _global;
         var root = new RootCommand("cephbackup: full / incremental / differential backups of Ceph RBD images of KVM VMs")
         {
-            ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
+            ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ExecProgress.For(stderr, a.Json || a.DryRun), ct)),
             DbCommand.Create(global, async (a, ct) => await DbMigrateRunner.RunAsync(App(a.ConfigPath), stdout, ct)),
             RetentionCommand.Create(global, async (a, ct) => await RetentionRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
             TrimSnapCommand.Create(global, async (a, ct) => await TrimSnapRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
