@@ -58,7 +58,7 @@ public sealed class BackupService(BackupDeps deps, IJobLockProvider locks, IRead
         foreach (var job in jobs)
         {
             if (ct.IsCancellationRequested) break;
-            var runner = new JobBackup(new BackupDeps(deps.Catalog, deps.Rbd, deps.Time, Log.ForContext("Job", job.Name)) { Consistency = deps.Consistency }, locks, ceph, options, mounts, host,
+            var runner = new JobBackup(new BackupDeps(deps.Catalog, deps.Rbd, deps.Time, Log.ForContext("Job", job.Name)) { Consistency = deps.Consistency, Progress = deps.Progress }, locks, ceph, options, mounts, host,
                 req.Worker ? claims ?? throw new InvalidOperationException("exec --worker needs image claims") : null);
             var report = await runner.RunAsync(job, today, req.DryRun, prefixes, ct);
             reports.Add(report);

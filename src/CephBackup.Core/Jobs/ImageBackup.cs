@@ -17,6 +17,8 @@ public sealed record BackupDeps(ICatalog Catalog, IRbd Rbd, TimeProvider Time, I
     public PointUndo Undo { get; } = new(Catalog, Rbd, Log);
     /// <summary>Hooks and libvirt around each VM's snapshots (docs/CONSISTENCY.md); off unless configured.</summary>
     public ConsistencyService Consistency { get; init; } = ConsistencyService.Off;
+    /// <summary>Live bytes per exporting image (exec at a terminal); null = none.</summary>
+    public IProgress<ExportProgress>? Progress { get; init; }
 }
 
 /// <summary>
@@ -104,7 +106,7 @@ public sealed class ImageBackup(JobSettings job, JobImage link, string defaultPo
         try
         {
             Phase("wait");
-            var exported = await deps.Exporter.ExportAsync(job, plan, Start.UtcDateTime, ct, vm);
+            var exported = await deps.Exporter.ExportAsync(job, plan, Start.UtcDateTime, ct, vm, deps.Progress);
             Phase("export");
             await Fence.RequireAsync(fence, ct);
             ImageExporter.Commit(exported);

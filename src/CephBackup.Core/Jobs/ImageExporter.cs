@@ -20,17 +20,29 @@ public sealed record ExportedPoint(BackupPoint Point, PointSidecar Sidecar, VmDe
 public sealed class ImageExporter(IRbd rbd, TimeProvider time, ILogger log)
 {
     /// <param name="vm">How the VM's snapshots were taken and its definition (issue #14); null = crash, no definition.</param>
-    public async Task<ExportedPoint> ExportAsync(JobSettings job, ImagePlan plan, DateTime startedUtc, CancellationToken ct, VmCapture? vm = null)
+    /// <param name="progress">Bytes streamed so far, for a live display; null = nobody watches (cron), nothing is counted.</param>
+    public async Task<ExportedPoint> ExportAsync(JobSettings job, ImagePlan plan, DateTime startedUtc, CancellationToken ct, VmCapture? vm = null,
+        IProgress<ExportProgress>? progress = null)
     {
         var dir = Path.GetDirectoryName(plan.PointFile)!;
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var partial = PointFiles.Partial(plan.PointFile, job.Codec);
         WrittenPoint written;
         var sw = Stopwatch.StartNew();
-        await using (var sink = job.Codec.CreateSink(partial))
+        ProgressStream? counted = null;
+        try
         {
-            await rbd.ExportDiffAsync(plan.Target.Ref, plan.Snapshot, plan.FromSnapshot, sink.Input, ct);
+            await using var sink = job.Codec.CreateSink(partial);
+            counted = progress is null ? null
+                : new ProgressStream(sink.Input, progress, new(job.Name, Names.Printable(plan.Target.Vm), Names.Printable(plan.Target.ImageName), 0, false), time);
+            counted?.Start();
+            await rbd.ExportDiffAsync(plan.Target.Ref, plan.Snapshot, plan.FromSnapshot, (Stream?)counted ?? sink.Input, ct);
             written = await sink.CompleteAsync();
+        }
+        finally
+        {
+            // Also on failure: a display must not keep showing an export that has ended.
+            counted?.Finish();
         }
         CheckStream(plan, written);
         // Taken after the last write: a file modified later has an mtime above EndedAt (see ImagePlanning).

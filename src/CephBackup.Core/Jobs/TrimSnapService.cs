@@ -12,8 +12,15 @@ public sealed record TrimSnapRequest
     public bool DryRun { get; init; }
 }
 
+public enum TrimSnapResult { Kept, Deleted, WouldDelete, Failed }
+
+/// <summary>What happened to one of the job's own snapshots; <see cref="Error"/> is why its removal failed.</summary>
+public sealed record TrimSnapDecision(string Name, TrimSnapResult Result, string Reason, bool Protected, string? Error = null);
+
 /// <summary>One image's line of the summary; <see cref="Error"/> set when the image was not trimmed at all.</summary>
-public sealed record TrimImageSummary(string Job, string Vm, string Image, int Deleted, int Kept, int Protected, int Failed, string? Error = null)
+/// <param name="Snapshots">Every snapshot of this job's on the image, in the order they were handled (null when not trimmed).</param>
+public sealed record TrimImageSummary(string Job, string Vm, string Image, int Deleted, int Kept, int Protected, int Failed, string? Error = null,
+    IReadOnlyList<TrimSnapDecision>? Snapshots = null, IReadOnlyList<string>? Warnings = null)
 {
     public override string ToString() => Error is not null
         ? $"{Job} {Vm}/{Image}: FAIL ({Error})"
@@ -115,33 +122,39 @@ public sealed class TrimSnapService(ICatalog catalog, IJobLockProvider locks, IR
                 log.Warning("trimsnap {Job} {Vm}/{Image}: {Warning}", job.Name, vm, image, w);
                 await Say(output, $"  warning: {w}");
             }
-            int deleted = 0, failed = 0;
+            var decisions = new List<TrimSnapDecision>();
             foreach (var d in plan.Decisions.Where(d => d.Own))
             {
                 if (d.Action == SnapAction.Keep || dryRun)
                 {
                     if (dryRun || d.Protected)
                         await Say(output, $"  {(dryRun && d.Action == SnapAction.Delete ? "would delete" : d.Action.ToString().ToLowerInvariant())} {d.Name} ({d.Reason})");
+                    decisions.Add(new(d.Name, d.Action == SnapAction.Keep ? TrimSnapResult.Kept : TrimSnapResult.WouldDelete, d.Reason, d.Protected));
                     continue;
                 }
-                try
-                {
-                    await rbd.SnapRemoveAsync(target.Ref, d.Name, ct);
-                    deleted++;
-                    log.Information("trimsnap {Job} {Vm}/{Image}: removed {Snapshot} ({Reason})", job.Name, vm, image, d.Name, d.Reason);
-                }
-                catch (CephBackupException e)
-                {
-                    failed++;
-                    log.Error("trimsnap {Job} {Vm}/{Image}: could not remove {Snapshot}: {Error}", job.Name, vm, image, d.Name, e.Message);
-                    await Say(output, $"  FAIL {d.Name}: {e.Message}");
-                }
+                decisions.Add(await RemoveAsync(job, target, vm, image, d, output, ct));
             }
-            var own = plan.Decisions.Where(d => d.Own).ToList();
-            return new(job.Name, vm, image, deleted, own.Count(d => d.Action == SnapAction.Keep),
-                own.Count(d => d.Protected), failed);
+            return new(job.Name, vm, image, decisions.Count(d => d.Result == TrimSnapResult.Deleted), decisions.Count(d => d.Result == TrimSnapResult.Kept),
+                decisions.Count(d => d.Protected), decisions.Count(d => d.Result == TrimSnapResult.Failed), null, decisions, plan.Warnings);
         }
         catch (CephBackupException e) { return Fail(e.Message); }
+    }
+
+    private async Task<TrimSnapDecision> RemoveAsync(JobSettings job, ImageTarget target, string vm, string image, SnapDecision d,
+        TextWriter output, CancellationToken ct)
+    {
+        try
+        {
+            await rbd.SnapRemoveAsync(target.Ref, d.Name, ct);
+            log.Information("trimsnap {Job} {Vm}/{Image}: removed {Snapshot} ({Reason})", job.Name, vm, image, d.Name, d.Reason);
+            return new(d.Name, TrimSnapResult.Deleted, d.Reason, d.Protected);
+        }
+        catch (CephBackupException e)
+        {
+            log.Error("trimsnap {Job} {Vm}/{Image}: could not remove {Snapshot}: {Error}", job.Name, vm, image, d.Name, e.Message);
+            await Say(output, $"  FAIL {d.Name}: {e.Message}");
+            return new(d.Name, TrimSnapResult.Failed, d.Reason, d.Protected, e.Message);
+        }
     }
 
     private static Task Say(TextWriter output, string line) => output.WriteLineAsync(line);

@@ -17,11 +17,18 @@ public sealed record VerifyRequest
     public bool Deep { get; init; }
 }
 
+/// <summary>One failure or note of a verify run, about one restore point.</summary>
+public sealed record VerifyFinding(string Job, string Vm, string Image, string RestorePoint, string Message)
+{
+    public static VerifyFinding Of(BackupPoint p, string message) => new(p.JobName, p.Vm, p.Image, p.RestorePoint, message);
+    public override string ToString() => $"{Job} {Vm}/{Image} {RestorePoint}: {Message}";
+}
+
 /// <param name="Skipped">Points without a recorded checksum: nothing to compare against.</param>
 /// <param name="Failures">One line per failed point or deep restore.</param>
 /// <param name="Notes">Things worth saying that are not failures (a deep comparison that could not be made).</param>
 public sealed record VerifyOutcome(int Checked, int Ok, int Failed, int Skipped, int DeepRestored, int DeepCompared,
-    IReadOnlyList<string> Failures, IReadOnlyList<string> Notes)
+    IReadOnlyList<VerifyFinding> Failures, IReadOnlyList<VerifyFinding> Notes)
 {
     public ExitCode ExitCode => Failed > 0 ? ExitCode.VerificationFailed : ExitCode.Ok;
 }
@@ -51,8 +58,8 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
             : DateTime.MinValue;
         var selected = all.Where(p => p.EndedAt >= since).ToList();
 
-        var failures = new List<string>();
-        var notes = new List<string>();
+        var failures = new List<VerifyFinding>();
+        var notes = new List<VerifyFinding>();
         var fileOk = new Dictionary<long, BackupPoint>();
         var failedIds = new HashSet<long>();
         var skipped = 0;
@@ -69,18 +76,18 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
                 check.Problem ?? (check.Verified ? "ok" : "no checksum recorded, size ok"), time.GetElapsedTime(fileStarted).TotalSeconds);
             if (check.Problem is not null)
             {
-                failures.Add($"{Label(p)}: {check.Problem}");
+                failures.Add(VerifyFinding.Of(p, check.Problem));
                 failedIds.Add(p.Id);
             }
             else if (ChainProblem(all, p) is { } broken)
             {
-                failures.Add($"{Label(p)}: {broken}");
+                failures.Add(VerifyFinding.Of(p, broken));
                 failedIds.Add(p.Id);
             }
             else if (!check.Verified)
             {
                 skipped++;
-                notes.Add($"{Label(p)}: no checksum recorded, only existence and size were checked");
+                notes.Add(VerifyFinding.Of(p, "no checksum recorded, only existence and size were checked"));
             }
             else fileOk[p.Id] = p;
         }
@@ -95,16 +102,16 @@ public sealed class VerifyService(ICatalog catalog, IRbd rbd, CephOptions ceph, 
             {
                 if (sequence.FirstOrDefault(s => failedIds.Contains(s.Id) || !fileOk.ContainsKey(s.Id) && s.Sha256 is null) is { } broken)
                 {
-                    notes.Add($"{Label(leaf)}: deep restore skipped, it needs {broken.RestorePoint}, which failed or has no checksum");
+                    notes.Add(VerifyFinding.Of(leaf, $"deep restore skipped, it needs {broken.RestorePoint}, which failed or has no checksum"));
                     continue;
                 }
                 var result = await DeepAsync(leaf, sequence, verifiedFiles, progress, ct);
                 if (result.Restored) restored++;
                 if (result.Compared) compared++;
-                if (result.Note is not null) notes.Add($"{Label(leaf)}: {result.Note}");
+                if (result.Note is not null) notes.Add(VerifyFinding.Of(leaf, result.Note));
                 if (result.Failure is null) continue;
                 // The combination failed, so no file of it is vouched for; the leaf is the point reported.
-                failures.Add($"{Label(leaf)}: {result.Failure}");
+                failures.Add(VerifyFinding.Of(leaf, result.Failure));
                 failedIds.Add(leaf.Id);
                 foreach (var s in sequence) passed.Remove(s.Id);
             }

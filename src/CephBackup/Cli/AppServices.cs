@@ -57,9 +57,11 @@ public sealed class AppServices : IAsyncDisposable
     /// <summary>Where each job's report goes as soon as the job ends.</summary>
     public IReadOnlyList<IJobReporter> JobReporters() => [new MailReporter(Mail, Time.LocalTimeZone)];
 
-    public BackupService Backup() => new(new BackupDeps(Catalog, Rbd, Time, Log)
+    /// <param name="progress">Live bytes per exporting image; null under cron (see ExecProgress).</param>
+    public BackupService Backup(IProgress<ExportProgress>? progress = null) => new(new BackupDeps(Catalog, Rbd, Time, Log)
         {
             Consistency = new ConsistencyService(Config.Consistency, new ProcessRunner(), Log),
+            Progress = progress,
         }, Locks, JobReporters(), Config.Ceph, Config.Backup, new MountTable(), Host,
         new LeaseImageClaims(Config.ConnectionString, Host.Host, Host.Pid, Config.LeaseSeconds, Time));
 

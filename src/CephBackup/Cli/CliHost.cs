@@ -29,15 +29,15 @@ public sealed class CliHost(TextWriter stdout, TextWriter stderr)
         var global = _global;
         var root = new RootCommand("cephbackup: full / incremental / differential backups of Ceph RBD images of KVM VMs")
         {
-            ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
+            ExecCommand.Create(global, async (a, ct) => await ExecRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ExecProgress.For(stderr, a.Json || a.DryRun), ct)),
             DbCommand.Create(global, async (a, ct) => await DbMigrateRunner.RunAsync(App(a.ConfigPath), stdout, ct)),
-            RetentionCommand.Create(global, async (a, ct) => await RetentionRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
-            TrimSnapCommand.Create(global, async (a, ct) => await TrimSnapRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
+            RetentionCommand.Create(global, async (a, ct) => await RetentionRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
+            TrimSnapCommand.Create(global, async (a, ct) => await TrimSnapRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
             ListCommand.Create(global, async (a, ct) => await ListRunner.RunAsync(a, App(a.ConfigPath, machineOutput: true), stdout, ct)),
             CatalogCommand.Create(global, async (a, ct) => await CatalogImportRunner.RunAsync(a, App(a.ConfigPath), stdout, ct)),
             RestoreCommand.Create(global, async (a, ct) => await RestoreRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             RestoreVmCommand.Create(global, async (a, ct) => await RestoreVmRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
-            VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath), stdout, TerminalProgress.For(stderr, false), ct)),
+            VerifyCommand.Create(global, async (a, ct) => await VerifyRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, TerminalProgress.For(stderr, a.Json), ct)),
             JobCommand.Create(global, async (a, ct) => await JobRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
             VmCommand.Create(global, async (a, ct) => await VmRunner.RunAsync(a, App(a.ConfigPath, machineOutput: a.Json), stdout, ct)),
             StatusCommand.Create(global, async (a, ct) => await StatusRunner.RunAsync(a, () => App(a.ConfigPath, machineOutput: true), stdout, ct)),

@@ -56,6 +56,7 @@ public class RestoreVerifyParserTests
         Assert.Equal(new VerifyArgs { Job = "J1", Vm = "web01", Image = "rbd/x", Since = new DateOnly(2026, 11, 1), Deep = true },
             await Verify("--job", "J1", "--vm", "web01", "--image", "rbd/x", "--since", "2026-11-01", "--deep"));
         Assert.Equal(new VerifyArgs(), await Verify());
+        Assert.Equal(new VerifyArgs { Json = true, Deep = true }, await Verify("--deep", "--json"));
     }
 
     [Theory]

@@ -33,6 +33,18 @@ public class RetentionTrimSnapParserTests
     }
 
     [Fact]
+    public async Task Json_is_captured_with_and_without_dry_run()
+    {
+        Assert.Equal(new RetentionArgs { Json = true }, await ParserHarness.Parse<RetentionArgs>(RetentionCommand.Create, "retention", "--json"));
+        Assert.Equal(new RetentionArgs { Json = true, DryRun = true, Job = "J1" },
+            await ParserHarness.Parse<RetentionArgs>(RetentionCommand.Create, "retention", "--dry-run", "--json", "--job", "J1"));
+        Assert.Equal(new TrimSnapArgs { Json = true }, await ParserHarness.Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap", "--json"));
+        Assert.Equal(new TrimSnapArgs { Json = true, DryRun = true },
+            await ParserHarness.Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap", "--json", "--dry-run"));
+        Assert.Null(await ParserHarness.Parse<TrimSnapArgs>(TrimSnapCommand.Create, "trimsnap", "--json", "yes"));
+    }
+
+    [Fact]
     public void Both_verbs_are_registered_in_the_host()
     {
         var names = new CliHost(new StringWriter(), new StringWriter()).BuildRoot().Subcommands.Select(c => c.Name).ToList();

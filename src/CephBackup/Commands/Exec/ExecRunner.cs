@@ -7,13 +7,14 @@ namespace CephBackup.Commands.Exec;
 
 public static class ExecRunner
 {
-    public static async Task<int> RunAsync(ExecArgs args, AppServices app, TextWriter stdout, CancellationToken ct)
+    /// <param name="progress">The live status line at a terminal; null under cron, in a pipe, with --json or --dry-run.</param>
+    public static async Task<int> RunAsync(ExecArgs args, AppServices app, TextWriter stdout, ExecProgress? progress, CancellationToken ct)
     {
         ExecOutcome outcome;
         try
         {
             await app.RequireMigratedAsync(ct);
-            outcome = await app.Backup().RunAsync(new ExecRequest { JobName = args.Job, Date = args.Date, DryRun = args.DryRun, Worker = args.Worker }, ct);
+            outcome = await app.Backup(progress).RunAsync(new ExecRequest { JobName = args.Job, Date = args.Date, DryRun = args.DryRun, Worker = args.Worker }, ct);
         }
         catch (CephBackupException e) when (!args.DryRun && e.Code == ExitCode.DatabaseError)
         {
@@ -21,6 +22,10 @@ public static class ExecRunner
             // and without the catalog no job report can be built, so say so by mail or cron's silence hides it.
             await MailCatalogDownAsync(app, e, ct);
             throw;
+        }
+        finally
+        {
+            progress?.Finish();
         }
         if (args.Json) await stdout.WriteAsync(OutputJson.Serialize(new { exitCode = (int)outcome.ExitCode, outcome.ReportFailed, outcome.Cancelled, outcome.Jobs }));
         else if (args.DryRun) await stdout.WriteAsync(DryRunFormatter.Text(outcome.Jobs));

@@ -5,4 +5,5 @@ public sealed record TrimSnapArgs
     public string? ConfigPath { get; init; }
     public string? Job { get; init; }
     public bool DryRun { get; init; }
+    public bool Json { get; init; }
 }

@@ -8,4 +8,5 @@ public sealed record VerifyArgs
     public string? Image { get; init; }
     public DateOnly? Since { get; init; }
     public bool Deep { get; init; }
+    public bool Json { get; init; }
 }

@@ -17,8 +17,9 @@ public static class VerifyCommand
         {
             Description = "Also restore the newest point of each chain (each differential) into a scratch image and compare it with the source snapshot",
         };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON document (docs/JSON.md); console logging goes to stderr, no progress line" };
         var cmd = new Command("verify", "Re-read backup files and check them against the recorded size and sha256\n\n" +
-            ExitCodes.Help(ExitCode.InvalidInput, ExitCode.VerificationFailed, ExitCode.DatabaseError, ExitCode.CephError, ExitCode.CleanupIncomplete)) { job, vm, image, since, deep };
+            ExitCodes.Help(ExitCode.InvalidInput, ExitCode.VerificationFailed, ExitCode.DatabaseError, ExitCode.CephError, ExitCode.CleanupIncomplete)) { job, vm, image, since, deep, json };
         cmd.SetAction((pr, ct) => action(new VerifyArgs
         {
             ConfigPath = pr.GetValue(global.Config),
@@ -27,6 +28,7 @@ public static class VerifyCommand
             Image = pr.GetValue(image),
             Since = pr.GetValue(since),
             Deep = pr.GetValue(deep),
+            Json = pr.GetValue(json),
         }, ct));
         return cmd;
     }
