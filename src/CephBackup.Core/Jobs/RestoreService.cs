@@ -14,7 +14,6 @@ namespace CephBackup.Core.Jobs;
 public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
 {
     private const int RbdExists = 17;
-    private static readonly TimeSpan SnapshotCleanupTimeout = TimeSpan.FromMinutes(1);
     private readonly ImageCleanup _cleanup = new(rbd, time, log);
 
     /// <summary>
@@ -104,11 +103,14 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         var step = "create";
         try
         {
+            // Without --keep-snapshots rbd is given the diffs without their snapshot records (DiffSnapshotStripper):
+            // `previous` carries the chain check rbd's from-snapshot lookup would have made.
+            var previous = new ChainLink(options.KeepSnapshots, null);
             for (var i = 0; i < plan.Files.Count; i++)
             {
                 var f = plan.Files[i];
                 step = $"import-diff of {f.RestorePoint} ({f.Path}, file {i + 1}/{plan.Files.Count})";
-                await ImportAsync(target, f, i, plan.Files.Count, progress, ct);
+                previous = await ImportAsync(target, f, i, plan.Files.Count, previous, progress, ct);
             }
         }
         catch (Exception e) when (e is CephBackupException or IOException or UnauthorizedAccessException or OperationCanceledException)
@@ -118,7 +120,6 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         }
 
         var warnings = new List<string>();
-        if (!options.KeepSnapshots) await RemoveSnapshotsAsync(target, warnings);
         var elapsed = time.GetElapsedTime(started);
         log.Information("Restored {Source} {RestorePoint} into {Target}: ok, {Bytes} bytes in {Seconds:F1}s",
             plan.Source, plan.RestorePoint, target, plan.TotalBytes, elapsed.TotalSeconds);
@@ -161,7 +162,12 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         throw new CephBackupException(code, message, e);
     }
 
-    private async Task ImportAsync(ImageRef target, RestoreFile f, int index, int count, IProgress<RestoreProgress>? progress, CancellationToken ct)
+    /// <param name="KeepSnapshots">rbd sees the snapshot records (and checks and creates the snapshots itself).</param>
+    /// <param name="ToSnap">The snapshot the previous file ended at: where the next one must start.</param>
+    private sealed record ChainLink(bool KeepSnapshots, string? ToSnap);
+
+    private async Task<ChainLink> ImportAsync(ImageRef target, RestoreFile f, int index, int count, ChainLink previous,
+        IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
         var codec = PointCodecs.Find(f.Path)
             ?? throw new CephBackupException(ExitCode.VerificationFailed, $"file {f.Path} is missing");
@@ -169,7 +175,8 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         await using var hashing = new HashingReadStream(OpenRead(stored),
             b => progress?.Report(new(RestorePhase.Import, index, count, f.Path, b, f.SizeBytes)));
         await using var diff = codec.OpenDiffStream(hashing, leaveOpen: true);
-        try { await rbd.ImportDiffAsync(target, diff, ct); }
+        await using var stripped = previous.KeepSnapshots ? null : new DiffSnapshotStripper(diff, previous.ToSnap, stored);
+        try { await rbd.ImportDiffAsync(target, stripped ?? diff, ct); }
         catch (InvalidDataException e)
         {
             // The codec found the stored file damaged (a zstd frame that does not decode, a bad seek table).
@@ -194,27 +201,11 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
         if (f.Sha256 is not null && hashing.CurrentSha256() is var sha && sha != f.Sha256)
             throw new CephBackupException(ExitCode.VerificationFailed,
                 $"file {stored} does not match its recorded sha256 (recorded {f.Sha256}, imported {sha})");
+        return previous with { ToSnap = stripped?.ToSnap };
     }
 
     private static FileStream OpenRead(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-
-    private async Task RemoveSnapshotsAsync(ImageRef target, List<string> warnings)
-    {
-        // The image is complete at this point; a Ctrl-C now must not turn it into a failed restore.
-        using var cts = new CancellationTokenSource(SnapshotCleanupTimeout, time);
-        try
-        {
-            foreach (var s in await rbd.SnapListAsync(target, cts.Token))
-                await rbd.SnapRemoveAsync(target, s.Name, cts.Token);
-        }
-        catch (Exception e) when (e is CephBackupException or OperationCanceledException)
-        {
-            var msg = $"could not remove the imported snapshots of {target} ({e.Message}); the image itself is complete";
-            log.Warning("{Warning}", msg);
-            warnings.Add(msg);
-        }
-    }
 
     /// <summary>Removes an image this process made (verify's scratch image, restore-vm's finished disks on a failure).</summary>
     public Task<CleanupResult> RemoveOwnImageAsync(ImageRef image, string what) => _cleanup.RemoveAsync(image, what);

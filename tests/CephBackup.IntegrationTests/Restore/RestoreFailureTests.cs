@@ -31,6 +31,28 @@ public class RestoreFailureTests : RestoreBed
     }
 
     [Fact]
+    public async Task A_chain_whose_catalog_links_disagree_with_its_files_is_refused_and_leaves_no_image()
+    {
+        // rbd is given the diffs without their snapshot records (no snapshot made, none removed), so the check
+        // rbd's from-snapshot lookup used to make is the tool's: each file must start where the previous ended.
+        var img = await BackedUpImageAsync("JL", maxInc: 5, runs: 3);
+        var points = await PointsAsync(img);
+        await Bed.Db.ExecAsync($"UPDATE cephbackup_points SET base_point = 0 WHERE id = {points[2].Id}");
+
+        var name = NewName();
+        var r = await Cli("restore", "JL", img, "000001-000002", name);
+        Assert.Equal((int)ExitCode.VerificationFailed, r.ExitCode);
+        Assert.Contains("starts from snapshot BK-000001-000001, but the file before it in the chain ends at BK-000001-000000", r.Stderr);
+        Assert.False(await ExistsAsync(Spec(name)));
+
+        // The intact points still restore, without a single snapshot left on the new image.
+        var ok = NewName();
+        Assert.Equal(0, (await Cli("restore", "JL", img, "000001-000001", ok)).ExitCode);
+        Assert.Equal(await TestRbd.Sha256Async($"{Spec(img)}@BK-000001-000001"), await TestRbd.Sha256Async(Spec(ok)));
+        Assert.Empty(await SnapNamesAsync(Spec(ok)));
+    }
+
+    [Fact]
     public async Task Cancellation_during_the_import_removes_the_new_image()
     {
         var img = await BackedUpImageAsync("JK", maxInc: 5, runs: 2);

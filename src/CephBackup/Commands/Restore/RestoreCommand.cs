@@ -30,7 +30,7 @@ public static class RestoreCommand
         {
             Description = "Read and check every file before creating the image (reads each file twice); default: check while importing, remove the image on a mismatch",
         };
-        var keep = new Option<bool>("--keep-snapshots") { Description = "Keep the snapshots import-diff creates on the new image" };
+        var keep = new Option<bool>("--keep-snapshots") { Description = "Let import-diff create its snapshots on the new image (default: none is made)" };
         var force = new Option<bool>("--force-unverified") { Description = "Allow points whose checksum was not recorded when they were written" };
         var json = new Option<bool>("--json") { Description = "Machine output on stdout (one JSON object), no progress" };
         var toFile = new Option<string?>("--to-file") { Description = "Write a sparse raw image file instead (JOB IMAGE RESTPOINT, or --from-dir FOLDER RESTPOINT); nothing is done on Ceph", HelpName = "PATH" };
