@@ -36,35 +36,50 @@ public sealed class ChainImage
     /// <exception cref="CephBackupException">A file is missing or not a whole diff stream.</exception>
     public static ChainImage Open(RestorePlan plan)
     {
-        var builder = new ExtentIndexBuilder();
-        var codecs = new List<IPointCodec>();
-        var stored = new List<string>();
-        for (var i = 0; i < plan.Files.Count; i++)
+        // The passes over the files are independent and, on a cold cache, wait on the disk for each record
+        // head: scanning the files side by side shortens the time to the first served byte. The index is
+        // then built in chain order, and the first failing file in that order is the one reported.
+        var n = plan.Files.Count;
+        var scans = new (IPointCodec Codec, string Path, ScannedDiff Scan)?[n];
+        var errors = new CephBackupException?[n];
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(n, 1, 8) }, i =>
         {
-            var f = plan.Files[i];
-            var codec = PointCodecs.Find(f.Path)
-                ?? throw new CephBackupException(ExitCode.VerificationFailed, $"file {f.Path} of {f.RestorePoint} is missing");
-            var path = codec.StoredPath(f.Path);
-            try
-            {
-                using var ra = codec.OpenRandomAccess(path);
-                var scan = DiffScanner.Scan(ra);
-                if (i > 0 && scan.Header.FromSnap is null)
-                    throw new InvalidDataException("a diff of the chain has no from-snapshot: it is a full export");
-                builder.Apply(i, scan.Header.ImageSize, scan.Records);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-            {
-                throw new CephBackupException(ExitCode.VerificationFailed, $"file {path} of {f.RestorePoint} cannot be indexed: {e.Message}", e);
-            }
-            codecs.Add(codec);
-            stored.Add(path);
+            try { scans[i] = ScanFile(plan, i); }
+            catch (CephBackupException e) { errors[i] = e; }
+        });
+        var builder = new ExtentIndexBuilder();
+        for (var i = 0; i < n; i++)
+        {
+            if (errors[i] is { } e) throw e;
+            builder.Apply(i, scans[i]!.Value.Scan.Header.ImageSize, scans[i]!.Value.Scan.Records);
         }
+        var codecs = scans.Select(x => x!.Value.Codec).ToList();
+        var stored = scans.Select(x => x!.Value.Path).ToList();
         var index = builder.Build();
         if (index.Size != plan.ImageSizeBytes && plan.ImageSizeBytes > 0)
             throw new CephBackupException(ExitCode.VerificationFailed,
                 $"restore point {plan.RestorePoint}: the diffs describe {index.Size} bytes, the catalog records {plan.ImageSizeBytes}");
         return new ChainImage(plan, stored, codecs, index);
+    }
+
+    private static (IPointCodec, string, ScannedDiff) ScanFile(RestorePlan plan, int i)
+    {
+        var f = plan.Files[i];
+        var codec = PointCodecs.Find(f.Path)
+            ?? throw new CephBackupException(ExitCode.VerificationFailed, $"file {f.Path} of {f.RestorePoint} is missing");
+        var path = codec.StoredPath(f.Path);
+        try
+        {
+            using var ra = codec.OpenRandomAccess(path);
+            var scan = DiffScanner.Scan(ra);
+            if (i > 0 && scan.Header.FromSnap is null)
+                throw new InvalidDataException("a diff of the chain has no from-snapshot: it is a full export");
+            return (codec, path, scan);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new CephBackupException(ExitCode.VerificationFailed, $"file {path} of {f.RestorePoint} cannot be indexed: {e.Message}", e);
+        }
     }
 
     /// <summary>A reader with its own file handles (one per NBD connection, or per writer).</summary>

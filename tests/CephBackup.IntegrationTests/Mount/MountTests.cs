@@ -68,6 +68,36 @@ public class MountTests : RestoreBed
     }
 
     [Fact]
+    public async Task A_compressed_and_a_mixed_chain_are_served_and_written_bit_exact()
+    {
+        // Plain full, zstd incremental on it, plain incremental on that: every point reads through both codecs.
+        var id = await Bed.AddJobAsync("MZ", maxInc: 5);
+        var img = await Bed.AddImageAsync(id, "vm-MZ");
+        foreach (var compression in new[] { "NULL", "'zstd'", "'none'" })
+        {
+            await Bed.Db.ExecAsync($"UPDATE backup_jobs SET compression = {compression} WHERE name = 'MZ'");
+            if (compression != "NULL") await BackupBed.ChangeAsync(img);
+            Assert.Equal(ExitCode.Ok, (await Bed.ExecAsync("MZ")).ExitCode);
+        }
+        Assert.Equal(["plain", "zstd", "plain"], (await PointsAsync(img)).Select(p => p.Format));
+
+        foreach (var point in new[] { 1, 2 })
+        {
+            var rp = $"000001-00000{point}";
+            var source = await TestRbd.Sha256Async($"{Spec(img)}@BK-{rp}");
+            await using (var m = await MountedPoint.StartAsync(ConfigPath, "MZ", img, rp, "--listen", "unix:" + Sock("mz" + point)))
+            {
+                Assert.Equal(source, await NbdTools.NbdcopySha256Async(m.Uri));
+                Assert.Equal(0, await m.StopAsync());
+            }
+            var file = Path.Combine(Dir, $"mz{point}.raw");
+            var r = await Cli("restore", "MZ", img, rp, "--to-file", file);
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Equal(source, await NbdTools.FileSha256Async(file));
+        }
+    }
+
+    [Fact]
     public async Task To_file_equals_the_source_snapshot_is_sparse_and_refuses_an_existing_file()
     {
         var img = await BackedUpImageAsync("MF", maxInc: 5, runs: 3);
