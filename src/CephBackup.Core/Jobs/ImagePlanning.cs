@@ -22,9 +22,13 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
 {
     public async Task<ImagePlan> PlanAsync(JobSettings job, ImageTarget t, CancellationToken ct)
     {
-        var recorded = await catalog.GetPointsAsync(job.Id, null, t.ImageName, ct);
+        // Independent reads: the rbd process (~0.15 s of cluster connect) runs while the catalog answers.
+        // Both finish before anything is decided, so a failure of either leaves nothing running behind.
+        var snapsTask = rbd.SnapListAsync(t.Ref, ct);
+        var recordedTask = catalog.GetPointsAsync(job.Id, null, t.ImageName, ct);
+        await Task.WhenAll(snapsTask, recordedTask);
+        var (snaps, recorded) = (await snapsTask, await recordedTask);
         var points = recorded.Where(p => p.Status is PointStatus.Ok or PointStatus.Unverified).ToList();
-        var snaps = await rbd.SnapListAsync(t.Ref, ct);
         var imageDir = job.Layout.ImageDir(t.Vm, t.ImageName);
         var recordedChains = recorded.Select(p => p.Chain).ToHashSet();
         // A folder counts once its full is complete and is either ours and recorded, or the PHP tool's (no

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace CephBackup.Core.Storage;
@@ -19,7 +20,8 @@ public sealed class HashingFileSink : Stream
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly byte[] _head = new byte[HeaderCapture];
     private int _headLength;
-    private byte[] _spare = new byte[1 << 20];
+    // Pooled, as the pipe buffer that feeds it (ProcessRunner): one large-object array per image adds up over a job.
+    private byte[] _spare = ArrayPool<byte>.Shared.Rent(1 << 20);
     private Task _pending = Task.CompletedTask;
     private long _length;
     private byte _lastByte;
@@ -46,7 +48,11 @@ public sealed class HashingFileSink : Stream
         _lastByte = chunk.Span[^1];
         _length += chunk.Length;
         await _pending.ConfigureAwait(false);
-        if (_spare.Length < chunk.Length) _spare = new byte[chunk.Length];
+        if (_spare.Length < chunk.Length)
+        {
+            ArrayPool<byte>.Shared.Return(_spare);
+            _spare = ArrayPool<byte>.Shared.Rent(chunk.Length);
+        }
         chunk.CopyTo(_spare);
         _pending = WriteAndKickAsync(chunk.Length, ct);
     }
@@ -84,6 +90,8 @@ public sealed class HashingFileSink : Stream
             try { _pending.GetAwaiter().GetResult(); } catch (IOException) { } // the failure was already reported by WriteAsync/CompleteAsync
             _file.Dispose();
             _sha.Dispose();
+            if (_spare.Length > 0) ArrayPool<byte>.Shared.Return(_spare);
+            _spare = [];
         }
         base.Dispose(disposing);
     }
