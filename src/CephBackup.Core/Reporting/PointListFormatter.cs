@@ -15,7 +15,7 @@ public static class PointListFormatter
 
     /// <summary>
     /// DATE is when the point's backup started (its snapshot was taken right after), in <paramref name="zone"/>
-    /// with the offset; SIZE is the diff file in decimal units, as in the report mail; VERIFIED is when verify last
+    /// with the offset; SIZE is the stored file in IEC units, as rbd prints sizes (exact bytes in --json); VERIFIED is when verify last
     /// passed it (local day and time) or "-"; SNAPSHOT is "yes"/"gone" for its source snapshot on Ceph, "?" when unknown.
     /// </summary>
     public static string Table(string? vm, IReadOnlyList<BackupPoint> points, TimeZoneInfo zone, IReadOnlyDictionary<long, bool?>? snapshots = null)
@@ -24,7 +24,7 @@ public static class PointListFormatter
         rows.AddRange(points.Select(p => new[]
         {
             ReportFormatter.Time(AsUtc(p.StartedAt), zone), TypeLabel(p.Type), p.RestorePoint,
-            ReportFormatter.Size(p.SizeBytes), p.JobName, p.Vm, p.Image, p.Status, p.Consistency ?? "-",
+            IecSize.Format(p.SizeBytes), p.JobName, p.Vm, p.Image, p.Status, p.Consistency ?? "-",
             p.VerifiedAt is { } v ? TimeZoneInfo.ConvertTime(AsUtc(v), zone).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture) : "-",
             SnapshotCell(snapshots, p),
         }));

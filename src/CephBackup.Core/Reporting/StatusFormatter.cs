@@ -21,7 +21,7 @@ public static class StatusFormatter
             sb.AppendLine($"job {j.Job.Name}: {(j.Enabled ? "enabled" : "DISABLED")}, {j.State.ToString().ToUpperInvariant()}, " +
                           $"last run {(j.Job.LastRun is { } lr ? ReportFormatter.Time(Utc(lr), zone) : "never")} " +
                           $"({j.LastRunOk switch { true => "ok", false => "failed", null => "-" }}), next {next}, " +
-                          $"stored {ReportFormatter.Size(j.StoredBytes)}");
+                          $"stored {IecSize.Format(j.StoredBytes)}");
             if (j.Problem is not null) sb.AppendLine($"  CRITICAL: {j.Problem}");
             if (j.Images.Count == 0) { sb.AppendLine("  (no images)"); continue; }
             var rows = new List<string[]> { new[] { "  VM", "IMAGE", "STATE", "LAST-SUCCESS", "TYPE", "RESTPOINT", "AGE", "LAST-RUN", "VERIFIED", "CHAIN", "STORED", "DETAIL" } };
@@ -34,7 +34,7 @@ public static class StatusFormatter
                 i.Age is { } a ? Overdue.FormatAge(a) : "-",
                 i.LastRunOk switch { true => "ok", false => "FAILED", null => "-" },
                 i.LastVerified is { } v ? ReportFormatter.Time(Utc(v), zone) : "never",
-                i.ChainPoints.ToString(), ReportFormatter.Size(i.StoredBytes), i.Reason,
+                i.ChainPoints.ToString(), IecSize.Format(i.StoredBytes), i.Reason,
             }));
             sb.Append(AdminFormatter.Table(rows));
         }

@@ -63,7 +63,7 @@ public sealed class TerminalProgress(TextWriter stderr) : IProgress<RestoreProgr
             : rate <= 0 ? "-"
             : TimeSpan.FromSeconds((p.FileBytes - p.Bytes) / rate) is var t ? $"{(int)t.TotalMinutes}:{t.Seconds:00}" : "-";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{verb} {p.FileIndex + 1}/{p.FileCount} {Path.GetFileName(Path.GetDirectoryName(p.File))}/{Path.GetFileName(p.File)}: {ReportFormatter.Size(p.Bytes)} of {ReportFormatter.Size(p.FileBytes)} ({pct}%), " +
-            $"{(rate > 0 ? (rate / 1e6).ToString("0", CultureInfo.InvariantCulture) : "-")} MB/s, ETA {eta}");
+            $"{verb} {p.FileIndex + 1}/{p.FileCount} {Path.GetFileName(Path.GetDirectoryName(p.File))}/{Path.GetFileName(p.File)}: {IecSize.Format(p.Bytes)} of {IecSize.Format(p.FileBytes)} ({pct}%), " +
+            $"{(rate > 0 ? IecSize.Format((long)rate) : "-")}/s, ETA {eta}");
     }
 }

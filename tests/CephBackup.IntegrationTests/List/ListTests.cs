@@ -62,7 +62,7 @@ public class ListTests : IAsyncLifetime
         {
             var p = expected[i];
             var local = TimeZoneInfo.ConvertTime(new DateTimeOffset(p.StartedAt), Zone).ToString("yyyy-MM-dd HH:mm:ss zzz", CultureInfo.InvariantCulture);
-            Assert.Equal([local, PointListFormatter.TypeLabel(p.Type), p.RestorePoint, ReportFormatter.Size(new FileInfo(p.FilePath).Length), p.JobName, "vm2", p.Image, "ok", "crash", "-", "yes"],
+            Assert.Equal([local, PointListFormatter.TypeLabel(p.Type), p.RestorePoint, IecSize.Format(new FileInfo(p.FilePath).Length), p.JobName, "vm2", p.Image, "ok", "crash", "-", "yes"],
                 SplitRow(lines[i + 1]));
             Assert.EndsWith("+05:30", local);
         }

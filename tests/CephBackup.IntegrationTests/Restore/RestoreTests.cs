@@ -21,7 +21,7 @@ public class RestoreTests : RestoreBed
                 var r = await Cli(keep ? ["restore", job, img, p.RestorePoint, name, "--keep-snapshots"] : ["restore", job, img, p.RestorePoint, name]);
                 Assert.True(r.ExitCode == 0, r.Stderr);
                 Assert.Equal(await TestRbd.Sha256Async($"{Spec(img)}@{p.Snapshot}"), await TestRbd.Sha256Async(Spec(name)));
-                Assert.Contains($"restored {p.RestorePoint} into {Spec(name)} (67.11 MB,", r.Stdout);
+                Assert.Contains($"restored {p.RestorePoint} into {Spec(name)} (64 MiB,", r.Stdout);
                 var expected = !keep ? []
                     : job == "JI" ? new List<string> { "BK-000001-000000", "BK-000001-000001", "BK-000001-000002" }
                     : ["DF-000001-000000", "DF-000001-000002"];

@@ -29,9 +29,9 @@ public class ListAndImportFormatterTests
     {
         var lines = PointListFormatter.Table("web01", Points, Plus2, Snapshots).TrimEnd('\n').Split('\n');
         Assert.Equal([
-            "DATE                        TYPE  RESTPOINT      SIZE     BACKUP-JOB  VM     IMAGE   STATUS      CONSISTENCY  VERIFIED          SNAPSHOT",
-            "2026-11-26 03:02:03 +02:00  FULL  000001-000000  5.24 MB  J1          web01  disk-a  ok          fs-frozen    2026-11-28T12:00  yes",
-            "2027-01-01 01:00:00 +02:00  DIFF  000001-000003  512 B    J1          web01  ssd+b   unverified  -            -                 gone",
+            "DATE                        TYPE  RESTPOINT      SIZE   BACKUP-JOB  VM     IMAGE   STATUS      CONSISTENCY  VERIFIED          SNAPSHOT",
+            "2026-11-26 03:02:03 +02:00  FULL  000001-000000  5 MiB  J1          web01  disk-a  ok          fs-frozen    2026-11-28T12:00  yes",
+            "2027-01-01 01:00:00 +02:00  DIFF  000001-000003  512 B  J1          web01  ssd+b   unverified  -            -                 gone",
         ], lines);
     }
 

@@ -19,7 +19,7 @@ public static class MountRunner
             plan.Source, plan.RestorePoint, plan.Files.Count, chain.Index.Count, chain.Index.MemoryBytes, chain.Size);
         if (a.Verify == VerifyMode.First)
         {
-            await stdout.WriteLineAsync($"checking {plan.Files.Count} files ({ReportFormatter.Size(plan.TotalBytes)}) against their recorded sha256 before serving " +
+            await stdout.WriteLineAsync($"checking {plan.Files.Count} files ({IecSize.Format(plan.TotalBytes)}) against their recorded sha256 before serving " +
                                         "(--verify background serves at once)");
             var check = await ChainVerifier.CheckAsync(chain, null, ct);
             if (check.Problem is not null) throw new CephBackupException(ExitCode.VerificationFailed, check.Problem + "; nothing is served");
@@ -30,7 +30,7 @@ public static class MountRunner
         try
         {
             var uri = NbdListenAddress.Uri(listener, exportName);
-            await stdout.WriteLineAsync($"serving {plan.Source} {plan.RestorePoint} ({ReportFormatter.Size(chain.Size)}) read-only at {uri}");
+            await stdout.WriteLineAsync($"serving {plan.Source} {plan.RestorePoint} ({IecSize.Format(chain.Size)}) read-only at {uri}");
             await stdout.WriteLineAsync("NBD has no authentication: anyone who can reach the address can read the disk. Ctrl-C or SIGTERM stops.");
             app.Log.Information("Serving {Source} {RestorePoint} at {Uri}", plan.Source, plan.RestorePoint, uri);
             var server = new NbdServer(new NbdExport(exportName, $"cephbackup {plan.Source} {plan.RestorePoint}", chain), app.Log);

@@ -40,8 +40,8 @@ public static class RestoreToFileRunner
         else
         {
             foreach (var f in check.Unverified) await stdout.WriteLineAsync($"warning: {f} has no recorded checksum; restored unverified");
-            await stdout.WriteLineAsync($"restored {plan.RestorePoint} into {result.Path} ({ReportFormatter.Size(result.SizeBytes)}, " +
-                                        $"{ReportFormatter.Size(result.DataBytes)} data, sparse, {n} files) in {ReportFormatter.Duration(result.Elapsed)}");
+            await stdout.WriteLineAsync($"restored {plan.RestorePoint} into {result.Path} ({IecSize.Format(result.SizeBytes)}, " +
+                                        $"{IecSize.Format(result.DataBytes)} data, sparse, {n} files) in {ReportFormatter.Duration(result.Elapsed)}");
         }
         return (int)ExitCode.Ok;
     }

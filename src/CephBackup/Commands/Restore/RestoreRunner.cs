@@ -42,7 +42,7 @@ public static class RestoreRunner
             else
             {
                 foreach (var w in r.Warnings) await stdout.WriteLineAsync("warning: " + w);
-                await stdout.WriteLineAsync($"restored {plan.RestorePoint} into {r.Image} ({ReportFormatter.Size(r.SizeBytes)}, {r.Files} files) in {ReportFormatter.Duration(r.Elapsed)}");
+                await stdout.WriteLineAsync($"restored {plan.RestorePoint} into {r.Image} ({IecSize.Format(r.SizeBytes)}, {r.Files} files) in {ReportFormatter.Duration(r.Elapsed)}");
             }
             return (int)ExitCode.Ok;
         }
@@ -73,9 +73,9 @@ public static class RestoreRunner
             }, Json));
         else
         {
-            await stdout.WriteLineAsync($"dry run: {plan.Source} {plan.RestorePoint} -> {plan.Target} ({ReportFormatter.Size(plan.ImageSizeBytes)}); pool exists, name is free; nothing is written");
+            await stdout.WriteLineAsync($"dry run: {plan.Source} {plan.RestorePoint} -> {plan.Target} ({IecSize.Format(plan.ImageSizeBytes)}); pool exists, name is free; nothing is written");
             foreach (var c in checks)
-                await stdout.WriteLineAsync($"  {c.File.RestorePoint} {c.File.Type.ToString().ToLowerInvariant(),-12} {ReportFormatter.Size(c.File.SizeBytes),12}  " +
+                await stdout.WriteLineAsync($"  {c.File.RestorePoint} {c.File.Type.ToString().ToLowerInvariant(),-12} {IecSize.Format(c.File.SizeBytes),12}  " +
                                             $"sha256 {(c.Verified ? "verified" : c.Problem is null ? "not recorded" : "FAILED")}  {c.File.Path}" +
                                             (c.Problem is null ? "" : $"\n    {c.Problem}"));
             await stdout.WriteLineAsync(ok ? "all files verified: the restore would proceed" : "the restore would be refused");

@@ -40,7 +40,7 @@ public static class RestoreVmRunner
                 foreach (var (p, r) in plans.Zip(results))
                 {
                     foreach (var w in r.Warnings) await stdout.WriteLineAsync("warning: " + w);
-                    await stdout.WriteLineAsync($"restored {p.Source} {p.RestorePoint} into {r.Image} ({ReportFormatter.Size(r.SizeBytes)}, {r.Files} files) in {ReportFormatter.Duration(r.Elapsed)}");
+                    await stdout.WriteLineAsync($"restored {p.Source} {p.RestorePoint} into {r.Image} ({IecSize.Format(r.SizeBytes)}, {r.Files} files) in {ReportFormatter.Duration(r.Elapsed)}");
                 }
             return (int)ExitCode.Ok;
         }
@@ -72,7 +72,7 @@ public static class RestoreVmRunner
         {
             foreach (var (p, files) in checks)
             {
-                await stdout.WriteLineAsync($"dry run: {p.Source} {p.RestorePoint} -> {p.Target} ({ReportFormatter.Size(p.ImageSizeBytes)}, {files.Count} files)");
+                await stdout.WriteLineAsync($"dry run: {p.Source} {p.RestorePoint} -> {p.Target} ({IecSize.Format(p.ImageSizeBytes)}, {files.Count} files)");
                 foreach (var f in files.Where(f => f.Problem is not null)) await stdout.WriteLineAsync("  " + f.Problem);
             }
             await stdout.WriteLineAsync(ok ? "all files verified: the restore would proceed" : "the restore would be refused");

@@ -14,7 +14,7 @@ public static class RetentionRunner
         var rows = outcome.Report.Rows;
         app.Log.Information("Retention: {Deleted} chain(s) deleted, {Immutable} kept as immutable, {Failed} failed, {Bytes} freed",
             rows.Count(r => r.Result == RetentionResult.Deleted), rows.Count(r => r.Result == RetentionResult.KeptImmutable),
-            rows.Count(r => r.Result is RetentionResult.Failed or RetentionResult.ConfigError), ReportFormatter.Size(rows.Sum(r => r.BytesFreed)));
+            rows.Count(r => r.Result is RetentionResult.Failed or RetentionResult.ConfigError), IecSize.Format(rows.Sum(r => r.BytesFreed)));
         if (args.Json) await stdout.WriteAsync(MaintenanceJson.Retention(outcome, args.DryRun));
         if (!args.DryRun) await app.Metrics().WriteAsync(ct);
         return (int)outcome.ExitCode;
