@@ -57,10 +57,7 @@ public static class DiffScanner
         var n = reader.Read(0, buf);
         if (!DiffHeader.TryParse(buf.AsSpan(0, n), out var header))
             throw new InvalidDataException(n < buf.Length ? "diff header incomplete (file cut short)" : "diff header longer than 64 KiB");
-        // Walk the same f/t/s records TryParse accepted to learn where they end.
-        var pos = DiffHeader.Banner.Length;
-        while (buf[pos] != 's') pos += 5 + (int)BinaryPrimitives.ReadUInt32LittleEndian(buf.AsSpan(pos + 1, 4));
-        return (header!, pos + 9);
+        return (header!, DiffHeader.SizeRecordOffset(buf.AsSpan(0, n)) + 9);
     }
 
     /// <summary>Small reads served from one 64 KiB window, so records packed close together cost one read.</summary>

@@ -13,6 +13,14 @@ public sealed record DiffHeader(string? FromSnap, string? ToSnap, long ImageSize
     public static ReadOnlySpan<byte> Banner => "rbd diff v1\n"u8;
     private const int MaxName = 4096;
 
+    /// <summary>Where the 's' record starts in bytes that <see cref="TryParse"/> accepted (only f/t records precede it).</summary>
+    public static int SizeRecordOffset(ReadOnlySpan<byte> parsed)
+    {
+        var pos = Banner.Length;
+        while (parsed[pos] != 's') pos += 5 + (int)BinaryPrimitives.ReadUInt32LittleEndian(parsed.Slice(pos + 1, 4));
+        return pos;
+    }
+
     /// <summary>
     /// True with a header when complete; false with null when more bytes are needed;
     /// throws <see cref="InvalidDataException"/> when the bytes cannot be a diff v1 stream.

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace CephBackup.Core.Storage;
 
 /// <summary>
@@ -49,9 +47,7 @@ public sealed class DiffSnapshotStripper(Stream inner, string? expectedFrom, str
                                            $"but the file before it in the chain ends at {expectedFrom ?? "(nothing: the first file must be a full)"}");
         ToSnap = header.ToSnap;
 
-        // TryParse accepted only f/t records before the 's' record: step over them to find where 's' starts.
-        var pos = DiffHeader.Banner.Length;
-        while (buf[pos] != 's') pos += 5 + (int)BinaryPrimitives.ReadUInt32LittleEndian(buf.AsSpan(pos + 1, 4));
+        var pos = DiffHeader.SizeRecordOffset(buf.AsSpan(0, length));
         var banner = DiffHeader.Banner.Length;
         var headerEnd = pos + 9;
         // Banner and size record, then whatever was read beyond the header, in place: shift the size record down.
