@@ -229,7 +229,7 @@ main_report() {
     tn=$(median <<<"${R[$S,toolnochange]}"); nb=$(median <<<"${R[$S,nochangebytes]}")
     rssf=$(median <<<"${R[$S,rssfull]}"); rssr=$(median <<<"${R[$S,rssrest]}")
     fb=$(median <<<"${R[$S,bytes]}")
-    echo "| ${S} MiB | $rf | $tf | $(ratio "$rf" "$tf") | $(mibs "$S" "$tf") | $rr | $tr | $(ratio "$rr" "$tr") | $ri | $ti | $(ratio "$ri" "$ti") | $tn s, $nb B | $((rssf/1024)) / $((rssr/1024)) | $(ratio "$fb" "${R[$S,used]}") |"
+    echo "| ${S} MiB | $rf | $tf | $(ratio "$rf" "$tf") | $(mibs "$S" "$tf") | $rr | $tr | $(ratio "$rr" "$tr") | $ri | $ti | $(ratio "$ri" "$ti") | $tn s, $nb B | $(awk -v a="$rssf" -v b="$rssr" 'BEGIN{printf "%d / %d", a/1024, b/1024}') | $(ratio "$fb" "${R[$S,used]}") |"
   done
   echo
   echo "Raw runs (seconds, in order):"
