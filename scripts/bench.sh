@@ -31,7 +31,18 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.3f", b-a}'; }
 # Both sides start from the same cold page cache (the previous step's files would otherwise be reclaimed
 # during the next one's writes), as rbd-throughput.sh does.
-drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
+drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; settle; }
+# ...and from an idle OSD: removing the previous step's 1 GiB image leaves bluestore deleting objects and
+# compacting for seconds, which slowed whichever side ran next by up to 30 % (the noise of earlier runs).
+# Waits until the OSD uses under 10 % of a core over half a second (at most 20 s).
+settle() {
+  local pid a b i; pid=$(pgrep -o ceph-osd) || return 0
+  for i in $(seq 1 40); do
+    a=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null) || return 0; sleep 0.5
+    b=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null) || return 0
+    [ $((b - a)) -lt 5 ] && return 0
+  done
+}
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{if(NR==0){print "nan"} else if(NR%2){print a[(NR+1)/2]} else {printf "%.3f\n",(a[NR/2]+a[NR/2+1])/2}}'; }
 
 eval "$(bash scripts/ceph-micro.sh start | grep '^export ')"

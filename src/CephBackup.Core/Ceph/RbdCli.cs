@@ -8,6 +8,8 @@ public sealed class RbdCli(IProcessRunner runner, CephOptions options) : IRbd
     /// <summary>rbd's exit code for ETIMEDOUT; also what a killed, overdue rbd is reported as.</summary>
     public const int TimedOutExitCode = 110;
     private const int NotFound = 2;
+    /// <summary>The pipe rbd import-diff reads (see <see cref="ImportDiffAsync"/>).</summary>
+    internal const string StdinPath = "/dev/stdin";
 
     /// <summary>
     /// Deadline for metadata calls. librados gives up after TimeoutSeconds per op/mount; the extra
@@ -94,7 +96,10 @@ public sealed class RbdCli(IProcessRunner runner, CephOptions options) : IRbd
     public async Task ImportDiffAsync(ImageRef image, Stream source, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(source);
-        await RunAsync("import-diff", ["import-diff", "--no-progress", "-", Spec(image)], ct, timeout: false, source: source);
+        // Not "-": rbd keeps one write in flight when it reads fd 0 (ImportDiffContext's throttle is 1 for
+        // STDIN_FILENO), but rbd_concurrent_management_ops for any other fd. Opening /dev/stdin gives rbd the
+        // same pipe under another fd; measured on a 1 GiB full: 6.5 s with "-", 5.8 s this way, 5.7 s from the file.
+        await RunAsync("import-diff", ["import-diff", "--no-progress", StdinPath, Spec(image)], ct, timeout: false, source: source);
     }
 
     public async Task ExportAsync(ImageRef image, string? snapshot, Stream sink, CancellationToken ct)

@@ -38,7 +38,7 @@ public class RbdCliTests
         { "snap rollback", ["snap", "rollback", "--no-progress", "rbd/vm1@s1"] },
         { "export-diff full", ["export-diff", "--no-progress", "rbd/vm1@s1", "-"] },
         { "export-diff inc", ["export-diff", "--no-progress", "--from-snap", "s0", "rbd/vm1@s1", "-"] },
-        { "import-diff", ["import-diff", "--no-progress", "-", "rbd/vm1"] },
+        { "import-diff", ["import-diff", "--no-progress", "/dev/stdin", "rbd/vm1"] },
         { "export head", ["export", "--no-progress", "rbd/vm1", "-"] },
         { "export snap", ["export", "--no-progress", "rbd/vm1@s1", "-"] },
     };
