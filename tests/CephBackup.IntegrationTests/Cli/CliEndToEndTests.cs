@@ -6,12 +6,8 @@ using MySqlConnector;
 namespace CephBackup.IntegrationTests.Cli;
 
 /// <summary>The real verbs through the real CLI host, config file and all.</summary>
-public class CliEndToEndTests : IAsyncLifetime
+public class CliEndToEndTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     [Fact]
     public async Task Migrate_is_idempotent_and_exec_backs_up_through_the_cli()
     {

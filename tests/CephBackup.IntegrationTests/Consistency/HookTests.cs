@@ -10,18 +10,15 @@ using CephBackup.IntegrationTests.Infrastructure;
 namespace CephBackup.IntegrationTests.Consistency;
 
 /// <summary>Hooks as real scripts around real snapshots (issue #14).</summary>
-public class HookTests : IAsyncLifetime
+public class HookTests : BedTest
 {
-    private BackupBed _bed = null!;
     private ConsistencyKit _kit = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _bed = await BackupBed.CreateAsync();
+        await base.InitializeAsync();
         _kit = new ConsistencyKit(_bed);
     }
-
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     private Task<IReadOnlyList<BackupPoint>> Points(string image) => _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None);
 

@@ -8,18 +8,15 @@ using CephBackup.IntegrationTests.Infrastructure;
 namespace CephBackup.IntegrationTests.Consistency;
 
 /// <summary>libvirt through the real virsh against its test driver (no daemon), and stand-ins for broken guests.</summary>
-public class LibvirtTests : IAsyncLifetime
+public class LibvirtTests : BedTest
 {
-    private BackupBed _bed = null!;
     private ConsistencyKit _kit = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _bed = await BackupBed.CreateAsync();
+        await base.InitializeAsync();
         _kit = new ConsistencyKit(_bed);
     }
-
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     private Task<IReadOnlyList<BackupPoint>> Points(string image) => _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None);
 

@@ -10,15 +10,8 @@ using MySqlConnector;
 namespace CephBackup.IntegrationTests.Exec;
 
 /// <summary>The failure semantics of issue #10: no failure strands a chain or leaves a wrong restore point.</summary>
-public class ExecFailureSemanticsTests : IAsyncLifetime
+public class ExecFailureSemanticsTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
-    private async Task<List<BackupPoint>> PointsAsync(string image) =>
-        (await _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
-
     private static Task<string> Snaps(string image) => TestRbd.RunAsync("snap", "ls", "--format", "json", $"{TestEnv.Pool}/{image}");
 
     private Task<string> SourceSha(string image, string snap) => TestRbd.Sha256Async($"{TestEnv.Pool}/{image}@{snap}");

@@ -5,12 +5,8 @@ using CephBackup.IntegrationTests.Infrastructure;
 namespace CephBackup.IntegrationTests.Exec;
 
 /// <summary>What exec's live line is drawn from: Core's per-image byte counts of a real export (the CLI side is unit-tested).</summary>
-public class ExecProgressTests : IAsyncLifetime
+public class ExecProgressTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     private sealed class Recorder : IProgress<ExportProgress>
     {
         private readonly Lock _gate = new();

@@ -7,15 +7,8 @@ using CephBackup.IntegrationTests.Infrastructure;
 
 namespace CephBackup.IntegrationTests.Exec;
 
-public class ExecTests : IAsyncLifetime
+public class ExecTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
-    private async Task<List<BackupPoint>> PointsAsync(string image) =>
-        (await _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
-
     [Fact]
     public async Task Two_vms_three_disks_full_then_incrementals_then_rotation_every_point_restores_bit_exact()
     {

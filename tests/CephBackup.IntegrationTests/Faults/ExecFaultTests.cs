@@ -8,12 +8,8 @@ using CephBackup.IntegrationTests.Infrastructure;
 namespace CephBackup.IntegrationTests.Faults;
 
 /// <summary>Rows of docs/RELIABILITY.md: crashes, full disks, dead services, concurrent runs, hostile names.</summary>
-public class ExecFaultTests : IAsyncLifetime
+public class ExecFaultTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     private Task<IReadOnlyList<BackupPoint>> Points(string image) => _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None);
 
     private static async Task<string> Snaps(string image) =>

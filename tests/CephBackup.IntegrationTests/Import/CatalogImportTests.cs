@@ -7,12 +7,8 @@ using CephBackup.IntegrationTests.Infrastructure;
 
 namespace CephBackup.IntegrationTests.Import;
 
-public class CatalogImportTests : IAsyncLifetime
+public class CatalogImportTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     private async Task<(int Code, string[] Lines)> ImportAsync(string? job = null)
     {
         await using var app = BedApp.Create(_bed);
@@ -20,9 +16,6 @@ public class CatalogImportTests : IAsyncLifetime
         var code = await CatalogImportRunner.RunAsync(new CatalogImportArgs { Job = job }, app, stdout, CancellationToken.None);
         return (code, stdout.ToString().TrimEnd('\n').Split('\n'));
     }
-
-    private async Task<List<BackupPoint>> PointsAsync(string image) =>
-        (await _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
 
     private static string Sha(string file) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
 

@@ -10,12 +10,9 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CephBackup.IntegrationTests.List;
 
-public class ListTests : IAsyncLifetime
+public class ListTests : BedTest
 {
     private static readonly TimeZoneInfo Zone = TimeZoneInfo.CreateCustomTimeZone("T+5:30", new TimeSpan(5, 30, 0), "T+5:30", "T+5:30");
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     private async Task<string> ListAsync(ListArgs args)
     {

@@ -5,12 +5,10 @@ using CephBackup.IntegrationTests.Infrastructure;
 namespace CephBackup.IntegrationTests.Ops;
 
 /// <summary><c>job</c> and <c>vm</c> verbs through the real CLI host against the real MariaDB and Ceph.</summary>
-public class JobCliTests : IAsyncLifetime
+public class JobCliTests : BedTest
 {
-    private BackupBed _bed = null!;
     private CliRun _cli = null!;
-    public async Task InitializeAsync() { _bed = await BackupBed.CreateAsync(); _cli = OpsBed.Cli(_bed); }
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
+    public override async Task InitializeAsync() { await base.InitializeAsync(); _cli = OpsBed.Cli(_bed); }
 
     private async Task<CliResult> Ok(params string[] args)
     {

@@ -6,15 +6,14 @@ using CephBackup.IntegrationTests.Retention;
 namespace CephBackup.IntegrationTests.Ops;
 
 /// <summary><c>retention</c>, <c>trimsnap</c> and <c>verify</c> with <c>--json</c> through the real CLI host (docs/JSON.md).</summary>
-public class MaintenanceJsonCliTests : IAsyncLifetime
+public class MaintenanceJsonCliTests : BedTest
 {
-    private BackupBed _bed = null!;
     private CliRun _cli = null!;
     private string _image = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _bed = await BackupBed.CreateAsync();
+        await base.InitializeAsync();
         _cli = OpsBed.Cli(_bed);
         // max-inc 1, three runs: chain 1 = full + incremental, chain 2 = full.
         var job = await _bed.AddJobAsync("JJ", maxInc: 1, retention: 1, maxSnaps: 1);
@@ -25,8 +24,6 @@ public class MaintenanceJsonCliTests : IAsyncLifetime
             Assert.Equal(ExitCode.Ok, (await _bed.ExecAsync()).ExitCode);
         }
     }
-
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     /// <summary>Runs the verb; stdout must be exactly one JSON document (JsonDocument refuses trailing text).</summary>
     private async Task<JsonElement> Json(int exitCode, params string[] args)

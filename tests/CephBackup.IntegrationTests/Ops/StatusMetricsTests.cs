@@ -10,12 +10,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace CephBackup.IntegrationTests.Ops;
 
 /// <summary><c>status</c> over a real backup with a moved clock, and the Prometheus textfile after exec, verify and retention.</summary>
-public class StatusMetricsTests : IAsyncLifetime
+public class StatusMetricsTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     private async Task<(int Code, string Out)> StatusAsync(DateTimeOffset now, StatusArgs args)
     {
         var time = new FakeTimeProvider(now);

@@ -1,19 +1,11 @@
 using CephBackup.Core;
-using CephBackup.Core.Catalog;
 using CephBackup.IntegrationTests.Infrastructure;
 
 namespace CephBackup.IntegrationTests.Property;
 
 /// <summary>Defects the property test found, each pinned by a small scenario of its own.</summary>
-public class PropertyRegressionTests : IAsyncLifetime
+public class PropertyRegressionTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
-    private async Task<List<BackupPoint>> PointsAsync(string image) =>
-        (await _bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
-
     /// <summary>
     /// Only the newest file of an incremental chain was re-hashed after a write: a changed byte in an older
     /// one let exec append increments that can never be restored (restore refuses the chain).

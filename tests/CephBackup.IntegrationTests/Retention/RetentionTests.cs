@@ -7,12 +7,8 @@ using CephBackup.IntegrationTests.Infrastructure;
 
 namespace CephBackup.IntegrationTests.Retention;
 
-public class RetentionTests : IAsyncLifetime
+public class RetentionTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     private RetentionService Service(bool skipCheck = false) =>
         new(_bed.Catalog, new SmtpMailSender(_bed.Mail), _bed.Log) { Deleter = new ChainDeleter(_bed.Catalog, _bed.Log) { SkipCheck = skipCheck } };
 

@@ -5,12 +5,8 @@ using CephBackup.IntegrationTests.Infrastructure;
 namespace CephBackup.IntegrationTests.TrimSnap;
 
 /// <summary>Issue #11.6: a user's snapshot named with non-ASCII digits must not abort trimsnap.</summary>
-public class TrimSnapNameTests : IAsyncLifetime
+public class TrimSnapNameTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     [Fact]
     public async Task A_snapshot_named_with_arabic_indic_digits_is_kept_and_the_run_goes_on()
     {

@@ -6,12 +6,8 @@ using CephBackup.IntegrationTests.Retention;
 
 namespace CephBackup.IntegrationTests.TrimSnap;
 
-public class TrimSnapTests : IAsyncLifetime
+public class TrimSnapTests : BedTest
 {
-    private BackupBed _bed = null!;
-    public async Task InitializeAsync() => _bed = await BackupBed.CreateAsync();
-    public async Task DisposeAsync() => await _bed.DisposeAsync();
-
     private async Task<(TrimSnapOutcome Outcome, string Output)> TrimAsync(bool dryRun = false)
     {
         var svc = new TrimSnapService(_bed.Catalog, new LeaseJobLockProvider(_bed.Db.ConnectionString), _bed.Rbd, _bed.Ceph,
