@@ -8,8 +8,11 @@ public sealed class RbdCli(IProcessRunner runner, CephOptions options) : IRbd
     /// <summary>rbd's exit code for ETIMEDOUT; also what a killed, overdue rbd is reported as.</summary>
     public const int TimedOutExitCode = 110;
     private const int NotFound = 2;
-    /// <summary>The pipe rbd import-diff reads (see <see cref="ImportDiffAsync"/>).</summary>
-    internal const string StdinPath = "/dev/stdin";
+    /// <summary>
+    /// The pipe rbd import-diff reads (see <see cref="ImportDiffAsync"/>); "-" where a minimal container has
+    /// no /dev/stdin, which is slower but works.
+    /// </summary>
+    internal static string StdinPath => File.Exists("/dev/stdin") ? "/dev/stdin" : "-";
 
     /// <summary>
     /// Deadline for metadata calls. librados gives up after TimeoutSeconds per op/mount; the extra
