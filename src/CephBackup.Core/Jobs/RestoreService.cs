@@ -93,14 +93,22 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
 
         log.Information("Restoring {Source} {RestorePoint} into {Target} ({Files} files, {Bytes} bytes)",
             plan.Source, plan.RestorePoint, target, plan.Files.Count, plan.TotalBytes);
+        var step = "create";
         try { await rbd.CreateAsync(target, plan.ImageSizeBytes, ct); }
         catch (RbdException e) when (e.RbdExitCode == RbdExists)
         {
             // Someone else created it after our check: it is theirs, so it must not be removed.
             throw new CephBackupException(ExitCode.InvalidInput, $"image {target} already exists: restore never overwrites, choose another name", e);
         }
+        catch (Exception e) when (e is CephBackupException or OperationCanceledException)
+        {
+            // A create that failed or was interrupted may still have made the image: Ctrl-C reaches the whole
+            // process group, and rbd can die after the cluster answered. The name was free a moment ago, so
+            // whatever stands there now is this restore's and goes.
+            await FailAsync(plan, step, e, started);
+            throw;
+        }
 
-        var step = "create";
         try
         {
             // Without --keep-snapshots rbd is given the diffs without their snapshot records (DiffSnapshotStripper):

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using CephBackup.Core;
+using CephBackup.Core.Ceph;
 using CephBackup.Core.Jobs;
 using CephBackup.Core.Storage;
 using CephBackup.IntegrationTests.Infrastructure;
@@ -73,6 +74,49 @@ public class RestoreFailureTests : RestoreBed
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => service.RestoreAsync(plan, new RestoreOptions(), progress, cts.Token));
         Assert.Equal(0, importing[0].FileIndex);
         Assert.False(await ExistsAsync(plan.Target.ToString()));
+    }
+
+    /// <summary>
+    /// Ctrl-C reaches the whole process group: an `rbd create` can die after the cluster made the image. The
+    /// restore-vm signal test left such a disk behind (exit 130, "cleanup done") under a loaded full run.
+    /// </summary>
+    [Fact]
+    public async Task A_create_interrupted_after_the_cluster_made_the_image_leaves_no_image()
+    {
+        var img = await BackedUpImageAsync("JC", maxInc: 5, runs: 1);
+        var plan = await RestoreSources.FromCatalogAsync(Bed.Catalog, Bed.Ceph, new CatalogRestoreRequest
+        {
+            Job = "JC", Image = img, RestorePoint = "000001-000000", NewName = NewName(),
+        }, CancellationToken.None);
+        var service = new RestoreService(new CreateThenCancel(Bed.Rbd), TimeProvider.System, Bed.Log);
+
+        var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => service.RestoreAsync(plan, new RestoreOptions(), null, CancellationToken.None));
+        Assert.Contains("was removed", e.Message);
+        Assert.False(await ExistsAsync(plan.Target.ToString()));
+    }
+
+    /// <summary>The real rbd, whose create succeeds on the cluster and is then reported as cancelled.</summary>
+    private sealed class CreateThenCancel(IRbd inner) : IRbd
+    {
+        public async Task CreateAsync(ImageRef image, long sizeBytes, CancellationToken ct)
+        {
+            await inner.CreateAsync(image, sizeBytes, ct);
+            throw new OperationCanceledException("rbd create interrupted");
+        }
+        public Task<RbdImageInfo?> InfoAsync(ImageRef image, CancellationToken ct) => inner.InfoAsync(image, ct);
+        public Task<bool> ExistsAsync(ImageRef image, CancellationToken ct) => inner.ExistsAsync(image, ct);
+        public Task RemoveAsync(ImageRef image, CancellationToken ct) => inner.RemoveAsync(image, ct);
+        public Task<IReadOnlyList<string>> ListImagesAsync(string pool, CancellationToken ct) => inner.ListImagesAsync(pool, ct);
+        public Task<IReadOnlyList<RbdLock>> LockListAsync(ImageRef image, CancellationToken ct) => inner.LockListAsync(image, ct);
+        public Task LockRemoveAsync(ImageRef image, RbdLock rbdLock, CancellationToken ct) => inner.LockRemoveAsync(image, rbdLock, ct);
+        public Task SnapCreateAsync(ImageRef image, string snapshot, CancellationToken ct) => inner.SnapCreateAsync(image, snapshot, ct);
+        public Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct) => inner.SnapListAsync(image, ct);
+        public Task SnapRemoveAsync(ImageRef image, string snapshot, CancellationToken ct) => inner.SnapRemoveAsync(image, snapshot, ct);
+        public Task SnapRollbackAsync(ImageRef image, string snapshot, CancellationToken ct) => inner.SnapRollbackAsync(image, snapshot, ct);
+        public Task ExportDiffAsync(ImageRef image, string snapshot, string? fromSnapshot, Stream sink, CancellationToken ct) =>
+            inner.ExportDiffAsync(image, snapshot, fromSnapshot, sink, ct);
+        public Task ImportDiffAsync(ImageRef image, Stream source, CancellationToken ct) => inner.ImportDiffAsync(image, source, ct);
+        public Task ExportAsync(ImageRef image, string? snapshot, Stream sink, CancellationToken ct) => inner.ExportAsync(image, snapshot, sink, ct);
     }
 
     [Fact]
