@@ -32,8 +32,8 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.3f", b-a}'; }
 # Both sides start from the same cold page cache (the previous step's files would otherwise be reclaimed
 # during the next one's writes), as rbd-throughput.sh does.
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; settle; }
-# ...and from an idle OSD: removing the previous step's 1 GiB image leaves bluestore deleting objects and
-# compacting for seconds, which slowed whichever side ran next by up to 30 % (the noise of earlier runs).
+# ...and from an idle OSD: removing the previous step's 1 GiB image leaves bluestore deleting objects for
+# seconds, work that would otherwise land in the next timed step (its effect alone was not measured).
 # Waits until the OSD uses under 10 % of a core over half a second (at most 20 s).
 settle() {
   local pid a b i; pid=$(pgrep -o ceph-osd) || return 0
