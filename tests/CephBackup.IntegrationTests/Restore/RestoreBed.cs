@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CephBackup.Core;
 using CephBackup.Core.Catalog;
+using CephBackup.Core.Jobs;
 using CephBackup.IntegrationTests.Infrastructure;
 
 namespace CephBackup.IntegrationTests.Restore;
@@ -37,6 +38,13 @@ public abstract class RestoreBed : IAsyncLifetime
 
     protected async Task<List<BackupPoint>> PointsAsync(string image) =>
         (await Bed.Catalog.GetPointsAsync(null, null, image, CancellationToken.None)).ToList();
+
+    /// <summary>The plan `cephbackup restore JOB IMAGE POINT NEW-NAME` makes, for tests that drive the service directly.</summary>
+    protected Task<RestorePlan> CatalogPlanAsync(string job, string image, string restorePoint) =>
+        RestoreSources.FromCatalogAsync(Bed.Catalog, Bed.Ceph, new CatalogRestoreRequest
+        {
+            Job = job, Image = image, RestorePoint = restorePoint, NewName = NewName(),
+        }, CancellationToken.None);
 
     protected Task<CliResult> Cli(params string[] args) => _cli.RunAsync(args);
 

@@ -57,10 +57,7 @@ public class RestoreFailureTests : RestoreBed
     public async Task Cancellation_during_the_import_removes_the_new_image()
     {
         var img = await BackedUpImageAsync("JK", maxInc: 5, runs: 2);
-        var plan = await RestoreSources.FromCatalogAsync(Bed.Catalog, Bed.Ceph, new CatalogRestoreRequest
-        {
-            Job = "JK", Image = img, RestorePoint = "000001-000001", NewName = NewName(),
-        }, CancellationToken.None);
+        var plan = await CatalogPlanAsync("JK", img, "000001-000001");
         using var cts = new CancellationTokenSource();
         var importing = new List<RestoreProgress>();
         var progress = new SyncProgress(p =>
@@ -84,10 +81,7 @@ public class RestoreFailureTests : RestoreBed
     public async Task A_create_interrupted_after_the_cluster_made_the_image_leaves_no_image()
     {
         var img = await BackedUpImageAsync("JC", maxInc: 5, runs: 1);
-        var plan = await RestoreSources.FromCatalogAsync(Bed.Catalog, Bed.Ceph, new CatalogRestoreRequest
-        {
-            Job = "JC", Image = img, RestorePoint = "000001-000000", NewName = NewName(),
-        }, CancellationToken.None);
+        var plan = await CatalogPlanAsync("JC", img, "000001-000000");
         var service = new RestoreService(new CreateThenCancel(Bed.Rbd), TimeProvider.System, Bed.Log);
 
         var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => service.RestoreAsync(plan, new RestoreOptions(), null, CancellationToken.None));
@@ -123,10 +117,7 @@ public class RestoreFailureTests : RestoreBed
     public async Task A_file_changed_after_the_check_is_caught_by_the_hash_on_the_way_in()
     {
         var img = await BackedUpImageAsync("JH", maxInc: 5, runs: 1);
-        var plan = await RestoreSources.FromCatalogAsync(Bed.Catalog, Bed.Ceph, new CatalogRestoreRequest
-        {
-            Job = "JH", Image = img, RestorePoint = "000001-000000", NewName = NewName(),
-        }, CancellationToken.None);
+        var plan = await CatalogPlanAsync("JH", img, "000001-000000");
         // A payload byte: rbd import-diff accepts the changed stream (exit 0) and would make a wrong disk.
         await FlipByteAsync(plan.Files[0].Path);
         var service = new RestoreService(Bed.Rbd, TimeProvider.System, Bed.Log);
