@@ -39,7 +39,7 @@ public sealed class ProcessRunner : IProcessRunner
             .WithStandardOutputPipe(spec.StdoutSink is { } sink
                 ? PipeTarget.Create(async (src, token) =>
                 {
-                    try { await CopyAsync(src, sink, token); }
+                    try { GrowPipe(src); await CopyAsync(src, sink, token); }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
                         // A full disk must not leave rbd blocked on a pipe nobody reads: stop it, report the sink's error.
@@ -50,7 +50,7 @@ public sealed class ProcessRunner : IProcessRunner
                 })
                 : PipeTarget.ToStringBuilder(stdout, Encoding.UTF8))
             .WithStandardInputPipe(spec.StdinSource is { } source
-                ? PipeSource.Create((dest, token) => CopyAsync(source, dest, token))
+                ? PipeSource.Create((dest, token) => { GrowPipe(dest); return CopyAsync(source, dest, token); })
                 : PipeSource.Null);
 
         int exitCode;
@@ -94,6 +94,16 @@ public sealed class ProcessRunner : IProcessRunner
             await to.FlushAsync(ct);
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    /// <summary>
+    /// A 1 MiB pipe instead of Linux's 64 KiB, so one chunk of <see cref="CopyAsync"/> changes hands in one
+    /// go while the other side hashes or writes. Measured on a restore (import-diff of a 1 GiB full from a
+    /// cold file): 4.0-4.6 s with it (3 runs), 4.5-5.6 s without (4 runs); rbd reading the file itself 3.7-4.5 s.
+    /// </summary>
+    private static void GrowPipe(Stream pipe)
+    {
+        if (pipe is System.IO.Pipes.PipeStream p && OperatingSystem.IsLinux()) Storage.Posix.GrowPipe(p.SafePipeHandle, BufferSize);
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace CephBackup.Core.Storage;
 
-/// <summary>The two POSIX calls .NET lacks: fsync of a directory (so a rename survives a crash).</summary>
+/// <summary>The POSIX calls .NET lacks: fsync of a directory (so a rename survives a crash), writeback hints, pipe size.</summary>
 internal static partial class Posix
 {
     private const int ORdOnly = 0, ODirectory = 0x10000;
@@ -31,6 +31,23 @@ internal static partial class Posix
         file.DangerousAddRef(ref added);
         try { SyncFileRange((int)file.DangerousGetHandle(), offset, length, SyncFileRangeWrite); }
         finally { if (added) file.DangerousRelease(); }
+    }
+
+    private const int FSetPipeSize = 1031;
+
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int cmd, int arg);
+
+    /// <summary>
+    /// Grows a pipe's kernel buffer (F_SETPIPE_SZ; Linux caps it at /proc/sys/fs/pipe-max-size, 1 MiB by
+    /// default). Best effort: false when the kernel refused, and the pipe keeps its 64 KiB.
+    /// </summary>
+    public static bool GrowPipe(SafeHandle pipe, int bytes)
+    {
+        var added = false;
+        pipe.DangerousAddRef(ref added);
+        try { return Fcntl((int)pipe.DangerousGetHandle(), FSetPipeSize, bytes) >= 0; }
+        finally { if (added) pipe.DangerousRelease(); }
     }
 
     public static void FsyncDirectory(string dir)

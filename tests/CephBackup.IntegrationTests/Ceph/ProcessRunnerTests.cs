@@ -85,6 +85,28 @@ public class ProcessRunnerTests
     }
 
     [Fact]
+    public async Task The_stdin_and_stdout_pipes_hold_a_whole_1_MiB_chunk()
+    {
+        // The child reads its stdin to the end (our feed has started, so it grew that pipe), then writes
+        // more than 64 KiB (it blocks until our sink reads, which grew that pipe first), then asks the kernel.
+        const string script = """
+            import fcntl, sys
+            sys.stdin.buffer.read()
+            sys.stdout.buffer.write(b"x" * 70000); sys.stdout.flush()
+            print(fcntl.fcntl(0, 1032), fcntl.fcntl(1, 1032), file=sys.stderr)
+            """;
+        var sink = new CountingStream();
+        var r = await _runner.RunAsync(new ProcessSpec("python3", ["-c", script]) with
+        {
+            StdinSource = new MemoryStream(new byte[3 << 20]), StdoutSink = sink,
+        }, default);
+
+        Assert.True(r.ExitCode == 0, r.StderrTail);
+        Assert.Equal(70000, sink.Count);
+        Assert.Equal("1048576 1048576", r.StderrTail);
+    }
+
+    [Fact]
     public async Task No_stdin_source_means_stdin_is_closed()
     {
         var r = await _runner.RunAsync(Bash("wc -c"), default);
