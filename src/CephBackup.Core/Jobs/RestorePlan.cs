@@ -26,6 +26,8 @@ public sealed record RestoreOptions
     public bool VerifyFirst { get; init; }
     /// <summary>With <see cref="VerifyFirst"/>: files verified moments ago (verify --deep), not read a second time before the import.</summary>
     public IReadOnlySet<string> AlreadyVerified { get; init; } = new HashSet<string>();
+    /// <summary>The caller has already checked the plan's target (<see cref="RestoreService.PlanAsync"/>).</summary>
+    public bool TargetChecked { get; init; }
 }
 
 /// <param name="Warnings">Things that went wrong after the image was complete (e.g. a snapshot that could not be removed).</param>

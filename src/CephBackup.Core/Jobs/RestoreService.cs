@@ -32,6 +32,32 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
             throw new CephBackupException(ExitCode.InvalidInput, $"image {target} already exists: restore never overwrites, choose another name");
     }
 
+    /// <summary>
+    /// Runs <paramref name="plan"/> (the catalog reads) and the check of <paramref name="target"/> at the same
+    /// time: the pool and the new name are known from the request, and the check's <c>rbd ls</c> is ~0.15 s of
+    /// rbd start-up that would otherwise stand before the create. Errors keep the order of a sequential run:
+    /// the plan's first, then the target's. A null target (a name the planner will refuse) runs the plan alone.
+    /// </summary>
+    /// <returns>The plan, and whether its target is the one that was checked.</returns>
+    public async Task<(RestorePlan Plan, bool TargetChecked)> PlanAsync(ImageRef? target, Func<Task<RestorePlan>> plan, CancellationToken ct)
+    {
+        if (target is null) return (await plan(), false);
+        using var stopCheck = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var check = CheckTargetAsync(target, stopCheck.Token);
+        RestorePlan p;
+        try { p = await plan(); }
+        catch
+        {
+            // The plan's error is the one to report, at once: a read-only `rbd ls` is stopped, not waited for
+            // (with Ceph down too it would hang until its timeout).
+            await stopCheck.CancelAsync();
+            try { await check; } catch (Exception e) when (e is CephBackupException or OperationCanceledException) { }
+            throw;
+        }
+        await check;
+        return (p, p.Target == target);
+    }
+
     /// <summary>Checks every file of the plan (all of them, not stopping at the first problem).</summary>
     public async Task<IReadOnlyList<FileCheck>> CheckFilesAsync(RestorePlan plan, IProgress<RestoreProgress>? progress, CancellationToken ct)
     {
@@ -88,7 +114,7 @@ public sealed class RestoreService(IRbd rbd, TimeProvider time, ILogger log)
     {
         var started = time.GetTimestamp();
         var target = plan.Target;
-        await CheckTargetAsync(target, ct);
+        if (!options.TargetChecked) await CheckTargetAsync(target, ct);
         await CheckBeforeCreateAsync(plan, options, progress, ct);
 
         log.Information("Restoring {Source} {RestorePoint} into {Target} ({Files} files, {Bytes} bytes)",

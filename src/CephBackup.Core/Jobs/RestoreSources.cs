@@ -63,6 +63,17 @@ public static class RestoreSources
     }
 
     /// <summary>
+    /// The image <see cref="FromCatalogAsync"/> will restore into, known before the catalog is read; null
+    /// when a name is invalid (the planner refuses it, in its own order of checks).
+    /// </summary>
+    public static ImageRef? TargetOf(CatalogRestoreRequest req, CephOptions ceph)
+    {
+        var parts = req.Image.Split('/');
+        var pool = req.Pool ?? parts.Length switch { 1 => ceph.Pool, 2 => parts[0], _ => null };
+        return Names.IsValid(pool) && Names.IsValid(req.NewName) ? new ImageRef(pool!, req.NewName) : null;
+    }
+
+    /// <summary>
     /// Plans from <c>&lt;point&gt;.json</c> / <c>&lt;point&gt;.sha256</c> alone. <paramref name="folder"/> is the chain
     /// folder, or the image folder that contains it.
     /// </summary>

@@ -27,7 +27,9 @@ public sealed class FakeRbd : IRbd
     public Task<bool> ExistsAsync(ImageRef image, CancellationToken ct) => Task.FromResult(true);
     public Task CreateAsync(ImageRef image, long sizeBytes, CancellationToken ct) => Task.CompletedTask;
     public Task RemoveAsync(ImageRef image, CancellationToken ct) => Task.CompletedTask;
-    public Task<IReadOnlyList<string>> ListImagesAsync(string pool, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+    /// <summary>Answers <c>rbd ls</c>; by default an empty pool.</summary>
+    public Func<string, CancellationToken, Task<IReadOnlyList<string>>> ListImages { get; set; } = (_, _) => Task.FromResult<IReadOnlyList<string>>([]);
+    public Task<IReadOnlyList<string>> ListImagesAsync(string pool, CancellationToken ct) => ListImages(pool, ct);
     public Task<IReadOnlyList<RbdLock>> LockListAsync(ImageRef image, CancellationToken ct) => Task.FromResult<IReadOnlyList<RbdLock>>([]);
     public Task LockRemoveAsync(ImageRef image, RbdLock rbdLock, CancellationToken ct) => Task.CompletedTask;
 

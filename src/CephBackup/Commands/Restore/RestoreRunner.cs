@@ -14,24 +14,32 @@ public static class RestoreRunner
     {
         if (a.ToFile is not null)
             return await Mount.RestoreToFileRunner.RunAsync(new(a.ToFile, a.Job, a.Image, a.RestorePoint, a.FromDir, a.ForceUnverified, a.Json), app, stdout, progress, ct);
+        var service = app.Restore();
         RestorePlan plan;
+        var targetChecked = false;
         // The --from-dir form must work with the database down: it reads sidecars and never touches app.Catalog.
         if (a.FromDir is not null)
             plan = RestoreSources.FromDirectory(a.FromDir, a.RestorePoint, a.NewName, a.Pool ?? app.Config.Ceph.Pool);
         else
         {
-            await app.RequireMigratedAsync(ct);
-            plan = await RestoreSources.FromCatalogAsync(app.Catalog, app.Config.Ceph, new CatalogRestoreRequest
+            var request = new CatalogRestoreRequest
             {
                 Job = a.Job!, Image = a.Image!, RestorePoint = a.RestorePoint, NewName = a.NewName, Pool = a.Pool,
                 ForceUnverified = a.ForceUnverified,
+            };
+            (plan, targetChecked) = await service.PlanAsync(RestoreSources.TargetOf(request, app.Config.Ceph), async () =>
+            {
+                await app.RequireMigratedAsync(ct);
+                return await RestoreSources.FromCatalogAsync(app.Catalog, app.Config.Ceph, request, ct);
             }, ct);
         }
-        var service = app.Restore();
         try
         {
-            if (a.DryRun) return await DryRunAsync(a, plan, service, stdout, progress, ct);
-            var r = await service.RestoreAsync(plan, new RestoreOptions { KeepSnapshots = a.KeepSnapshots, VerifyFirst = a.VerifyFirst }, progress, ct);
+            if (a.DryRun) return await DryRunAsync(a, plan, targetChecked, service, stdout, progress, ct);
+            var r = await service.RestoreAsync(plan, new RestoreOptions
+            {
+                KeepSnapshots = a.KeepSnapshots, VerifyFirst = a.VerifyFirst, TargetChecked = targetChecked,
+            }, progress, ct);
             progress?.Finish();
             if (a.Json)
                 await stdout.WriteLineAsync(JsonSerializer.Serialize(new
@@ -52,11 +60,11 @@ public static class RestoreRunner
         }
     }
 
-    private static async Task<int> DryRunAsync(RestoreArgs a, RestorePlan plan, RestoreService service, TextWriter stdout,
-        TerminalProgress? progress, CancellationToken ct)
+    private static async Task<int> DryRunAsync(RestoreArgs a, RestorePlan plan, bool targetChecked, RestoreService service,
+        TextWriter stdout, TerminalProgress? progress, CancellationToken ct)
     {
         // The same refusals as a real run, in the same order: target first, then the files.
-        await service.CheckTargetAsync(plan.Target, ct);
+        if (!targetChecked) await service.CheckTargetAsync(plan.Target, ct);
         var checks = await service.CheckFilesAsync(plan, progress, ct);
         progress?.Finish();
         var ok = checks.All(c => c.Problem is null);
