@@ -55,7 +55,7 @@ public static class RestoreSources
         foreach (var p in sequence)
             if (OutsideJobFolder(job, p.FilePath) is { } outside) throw new CephBackupException(ExitCode.VerificationFailed, outside);
 
-        var pool = req.Pool ?? ImageRef.Parse(req.Image, ceph.Pool).Pool;
+        var pool = TargetPool(req, ceph);
         Names.RequireValid(pool, "pool");
         var files = sequence.Select(p => new RestoreFile(p.RestorePoint, p.Type, p.FilePath, p.SizeBytes, p.Sha256, p.Snapshot)).ToList();
         return new RestorePlan($"job {job.Name}, {vm}/{req.Image}", rp.ToString(), new ImageRef(pool, req.NewName),
@@ -68,10 +68,13 @@ public static class RestoreSources
     /// </summary>
     public static ImageRef? TargetOf(CatalogRestoreRequest req, CephOptions ceph)
     {
-        var parts = req.Image.Split('/');
-        var pool = req.Pool ?? parts.Length switch { 1 => ceph.Pool, 2 => parts[0], _ => null };
-        return Names.IsValid(pool) && Names.IsValid(req.NewName) ? new ImageRef(pool!, req.NewName) : null;
+        if (!Names.IsValid(req.NewName) || (req.Pool is not null && !Names.IsValid(req.Pool))) return null;
+        try { return new ImageRef(TargetPool(req, ceph), req.NewName); }
+        catch (CephBackupException) { return null; }
     }
+
+    /// <summary>The pool a catalog restore writes to: --pool, else the source image's (ImageRef.Parse validates it).</summary>
+    private static string TargetPool(CatalogRestoreRequest req, CephOptions ceph) => req.Pool ?? ImageRef.Parse(req.Image, ceph.Pool).Pool;
 
     /// <summary>
     /// Plans from <c>&lt;point&gt;.json</c> / <c>&lt;point&gt;.sha256</c> alone. <paramref name="folder"/> is the chain
