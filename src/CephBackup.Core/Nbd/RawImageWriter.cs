@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using CephBackup.Core.Storage;
 using Serilog;
 
 namespace CephBackup.Core.Nbd;
@@ -72,7 +73,7 @@ public sealed class RawImageWriter(TimeProvider time, ILogger log)
                     reader.ReadExtent(part, span);
                     // A full export carries zero blocks as data; skipping them keeps the file as sparse as the image.
                     if (span.IndexOfAnyExcept((byte)0) < 0) continue;
-                    RandomAccess.Write(handle, span, part.Offset);
+                    FileWrites.WriteSliced(handle, span, part.Offset);
                     written += span.Length;
                     onBytes?.Invoke(part.End);
                 }

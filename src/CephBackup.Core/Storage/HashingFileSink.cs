@@ -59,7 +59,7 @@ public sealed class HashingFileSink : Stream
 
     private async Task WriteAndKickAsync(int length, CancellationToken ct)
     {
-        await _file.WriteAsync(_spare.AsMemory(0, length), ct).ConfigureAwait(false);
+        await _file.WriteSlicedAsync(_spare.AsMemory(0, length), ct).ConfigureAwait(false);
         var written = _file.Position;
         if (written - _writebackFrom >= WritebackStep)
         {

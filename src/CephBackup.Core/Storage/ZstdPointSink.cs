@@ -166,7 +166,7 @@ internal sealed class ZstdPointSink : Stream, IPointSink
     private async Task WriteStoredAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
         _storedSha.AppendData(bytes.Span);
-        await _file.WriteAsync(bytes, ct).ConfigureAwait(false);
+        await _file.WriteSlicedAsync(bytes, ct).ConfigureAwait(false);
         _storedLength += bytes.Length;
         if (_storedLength - _writebackFrom >= WritebackStep)
         {
