@@ -14,7 +14,12 @@
 #              which resource saturates.
 # Results replace the section between the exec markers in docs/BENCHMARKS.md.
 
-cpu_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+# busy (user, nice, system, irq, softirq), all, iowait: in ticks of all cores together.
+cpu_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8, $6}' /proc/stat; }
+# CPU ticks of the OSD process (user + system).
+osd_ticks() { local p; p=$(pgrep -o ceph-osd) && awk '{print $14+$15}' "/proc/$p/stat" || echo 0; }
+# Milliseconds the disk that holds the backups (and, here, the OSD's file) spent with I/O in flight.
+disk_busy_ms() { local d; d=$(basename "$(df --output=source "$WORK" | tail -1)"); awk -v d="$d" '$3==d{print $13}' /proc/diskstats; }
 
 bench_exec() {
   local S=${BENCH_EXEC_MIB:-1024} P=${BENCH_PAR_MIB:-256} reps=${BENCH_REPS:-3} r i s t0 b0 t1 b1
@@ -51,10 +56,15 @@ bench_exec() {
     for par in 1 2; do
       log "exec rep $r/$reps: 8 x $P MiB, Parallelism $par"
       SQL "UPDATE backup_jobs SET max_parallel = $par WHERE idbackup_jobs = 203"
-      drop; read -r t0 b0 < <(cpu_busy); local w0; w0=$(awk '{s+=$10} END{print s}' /proc/diskstats)
+      drop; read -r t0 b0 io0 < <(cpu_busy); local w0 o0 k0 o1 k1; w0=$(awk '{s+=$10} END{print s}' /proc/diskstats)
+      o0=$(osd_ticks); k0=$(disk_busy_ms)
       CEPHBACKUP_Backup__Parallelism=$par tool exec --job XP; X[par$par]+=" $T"; X[rsspar$par]+=" $RSS"
-      read -r t1 b1 < <(cpu_busy); local w1; w1=$(awk '{s+=$10} END{print s}' /proc/diskstats)
+      read -r t1 b1 io1 < <(cpu_busy); local w1; w1=$(awk '{s+=$10} END{print s}' /proc/diskstats)
+      o1=$(osd_ticks); k1=$(disk_busy_ms)
       X[cpu$par]+=" $(awk -v a="$t0" -v b="$b0" -v c="$t1" -v d="$b1" 'BEGIN{printf "%.0f", 100*(c-a)/(d-b)}')"
+      X[iow$par]+=" $(awk -v a="$io0" -v b="$b0" -v c="$io1" -v d="$b1" 'BEGIN{printf "%.0f", 100*(c-a)/(d-b)}')"
+      X[osd$par]+=" $(awk -v a="$o0" -v b="$o1" -v t="$T" -v hz="$(getconf CLK_TCK)" 'BEGIN{printf "%.0f", 100*(b-a)/hz/t}')"
+      X[disk$par]+=" $(awk -v a="$k0" -v b="$k1" -v t="$T" 'BEGIN{printf "%.0f", (b-a)/10/t}')"
       X[wmb$par]+=" $(( (w1 - w0) * 512 / 1048576 ))"
       rm -rf "$WORK"/backup/XP
     done
@@ -81,9 +91,9 @@ exec_report() {
     echo "| $S MiB full, everything included | $rf | $tf | $(ratio "$tf" "$rf") | ≤ 1.03 |"
     echo "| unchanged incremental | $rn | $tn | +$(awk -v a="$tn" -v b="$rn" 'BEGIN{printf "%.2f", a-b}') s | ≤ raw + 0.3 s |"
     echo
-    echo "| 8 x $P MiB job | Parallelism 1 s | Parallelism 2 s | speed-up | machine CPU busy % (P1 / P2) | MiB written (P1 / P2) |"
-    echo "|---|---|---|---|---|---|"
-    echo "| random data | $p1 | $p2 | $(ratio "$p1" "$p2") | $(median <<<"${D[cpu1]}") / $(median <<<"${D[cpu2]}") | $(median <<<"${D[wmb1]}") / $(median <<<"${D[wmb2]}") |"
+    echo "| 8 x $P MiB job | Parallelism 1 s | Parallelism 2 s | speed-up | machine CPU busy % (P1 / P2) | iowait % | OSD CPU, % of one core | disk busy % | MiB written (P1 / P2) |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| random data | $p1 | $p2 | $(ratio "$p1" "$p2") | $(median <<<"${D[cpu1]}") / $(median <<<"${D[cpu2]}") | $(median <<<"${D[iow1]}") / $(median <<<"${D[iow2]}") | $(median <<<"${D[osd1]}") / $(median <<<"${D[osd2]}") | $(median <<<"${D[disk1]}") / $(median <<<"${D[disk2]}") | $(median <<<"${D[wmb1]}") / $(median <<<"${D[wmb2]}") |"
     echo
     echo "Per-phase milliseconds of the tool's full backups (from its Debug log; plan includes the catalog and"
     echo "\`rbd snap ls\`, wait is the time for an export slot):${D[phases]}"
