@@ -32,9 +32,20 @@ internal sealed class CliChild : IDisposable
         return new CliChild(Process.Start(psi)!);
     }
 
+    private static bool Ignored(int signal)
+    {
+        var mask = File.ReadLines("/proc/self/status").First(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))[7..].Trim();
+        return (Convert.ToUInt64(mask, 16) & (1UL << (signal - 1))) != 0;
+    }
+
     /// <summary>Sends <paramref name="signal"/> to the process, or to its whole group (a terminal's Ctrl-C).</summary>
     public void Signal(int signal, bool group)
     {
+        // An ignored signal stays ignored across exec: the child inherited it and would carry on as if never sent.
+        if (Ignored(signal))
+            throw new InvalidOperationException($"signal {signal} is ignored by this test process (SigIgn in /proc/self/status), and so "
+                + "by cephbackup: the tests were started in the background by a shell without job control (`cmd &` in a "
+                + "script, which ignores SIGINT). Run them in the foreground, or after `set -m`.");
         if (Kill(group ? -Pid : Pid, signal) != 0) throw new InvalidOperationException($"kill({Pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
