@@ -16,8 +16,6 @@
 
 # busy (user, nice, system, irq, softirq), all, iowait: in ticks of all cores together.
 cpu_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8, $6}' /proc/stat; }
-# CPU ticks of the OSD process (user + system).
-osd_ticks() { local p; p=$(pgrep -o ceph-osd) && awk '{print $14+$15}' "/proc/$p/stat" || echo 0; }
 # Milliseconds the disk that holds the backups (and, here, the OSD's file) spent with I/O in flight.
 disk_busy_ms() { local d; d=$(basename "$(df --output=source "$WORK" | tail -1)"); awk -v d="$d" '$3==d{print $13}' /proc/diskstats; }
 

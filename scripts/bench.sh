@@ -36,13 +36,15 @@ drop() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; settle; }
 # seconds, work that would otherwise land in the next timed step (its effect alone was not measured).
 # Waits until the OSD uses under 10 % of a core over half a second (at most 20 s).
 settle() {
-  local pid a b i; pid=$(pgrep -o ceph-osd) || return 0
+  local a b i
   for i in $(seq 1 40); do
-    a=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null) || return 0; sleep 0.5
-    b=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null) || return 0
+    a=$(osd_ticks) || return 0; sleep 0.5
+    b=$(osd_ticks) || return 0
     [ $((b - a)) -lt 5 ] && return 0
   done
 }
+# CPU ticks of the OSD process (user + system); fails when there is none.
+osd_ticks() { local p; p=$(pgrep -o ceph-osd) && awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END{if(NR==0){print "nan"} else if(NR%2){print a[(NR+1)/2]} else {printf "%.3f\n",(a[NR/2]+a[NR/2+1])/2}}'; }
 
 eval "$(bash scripts/ceph-micro.sh start | grep '^export ')"
