@@ -16,6 +16,22 @@
 
 # busy (user, nice, system, irq, softirq), all, iowait: in ticks of all cores together.
 cpu_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8, $6}' /proc/stat; }
+# Busy % of all cores every half second until file $1 exists, one figure a line: the job's average hides
+# whether the CPU is saturated while data flows (it idles during each VM's snapshot). Bash builtins only,
+# so the sampler itself costs next to nothing.
+cpu_sampler() {
+  local stop=$1 u n s i w q sq prev_b=0 prev_t=0 b t fd
+  exec {fd}<> <(:)
+  while [ ! -e "$stop" ]; do
+    read -r _ u n s i w q sq _ </proc/stat
+    b=$((u + n + s + q + sq)); t=$((b + i + w))
+    [ "$prev_t" -gt 0 ] && [ $((t - prev_t)) -gt 0 ] && echo $((100 * (b - prev_b) / (t - prev_t)))
+    prev_b=$b; prev_t=$t
+    read -r -t 0.5 -u "$fd" _ || true
+  done
+}
+# "median p90-share" of the samples: the median busy % and the share (%) of samples at 90 % or more.
+cpu_summary() { sort -n "$1" | awk '{a[NR]=$1; if ($1 >= 90) h++} END{if (NR) printf "%d %d", a[int((NR+1)/2)], 100*h/NR; else print "0 0"}'; }
 # Milliseconds the disk that holds the backups (and, here, the OSD's file) spent with I/O in flight.
 disk_busy_ms() { local d; d=$(basename "$(df --output=source "$WORK" | tail -1)"); awk -v d="$d" '$3==d{print $13}' /proc/diskstats; }
 
@@ -56,7 +72,10 @@ bench_exec() {
       SQL "UPDATE backup_jobs SET max_parallel = $par WHERE idbackup_jobs = 203"
       drop; read -r t0 b0 io0 < <(cpu_busy); local w0 o0 k0 o1 k1; w0=$(awk '{s+=$10} END{print s}' /proc/diskstats)
       o0=$(osd_ticks); k0=$(disk_busy_ms)
+      rm -f "$WORK/cpu.stop"; cpu_sampler "$WORK/cpu.stop" >"$WORK/cpu.samples" & local cpid=$!
       CEPHBACKUP_Backup__Parallelism=$par tool exec --job XP; X[par$par]+=" $T"; X[rsspar$par]+=" $RSS"
+      touch "$WORK/cpu.stop"; wait "$cpid" 2>/dev/null || true
+      local med hi; read -r med hi < <(cpu_summary "$WORK/cpu.samples"); X[cpumed$par]+=" $med"; X[cpuhi$par]+=" $hi"
       read -r t1 b1 io1 < <(cpu_busy); local w1; w1=$(awk '{s+=$10} END{print s}' /proc/diskstats)
       o1=$(osd_ticks); k1=$(disk_busy_ms)
       X[cpu$par]+=" $(awk -v a="$t0" -v b="$b0" -v c="$t1" -v d="$b1" 'BEGIN{printf "%.0f", 100*(c-a)/(d-b)}')"
@@ -89,9 +108,9 @@ exec_report() {
     echo "| $S MiB full, everything included | $rf | $tf | $(ratio "$tf" "$rf") | ≤ 1.03 |"
     echo "| unchanged incremental | $rn | $tn | +$(awk -v a="$tn" -v b="$rn" 'BEGIN{printf "%.2f", a-b}') s | ≤ raw + 0.3 s |"
     echo
-    echo "| 8 x $P MiB job | Parallelism 1 s | Parallelism 2 s | speed-up | machine CPU busy % (P1 / P2) | iowait % | OSD CPU, % of one core | disk busy % | MiB written (P1 / P2) |"
-    echo "|---|---|---|---|---|---|---|---|---|"
-    echo "| random data | $p1 | $p2 | $(ratio "$p1" "$p2") | $(median <<<"${D[cpu1]}") / $(median <<<"${D[cpu2]}") | $(median <<<"${D[iow1]}") / $(median <<<"${D[iow2]}") | $(median <<<"${D[osd1]}") / $(median <<<"${D[osd2]}") | $(median <<<"${D[disk1]}") / $(median <<<"${D[disk2]}") | $(median <<<"${D[wmb1]}") / $(median <<<"${D[wmb2]}") |"
+    echo "| 8 x $P MiB job | Parallelism 1 s | Parallelism 2 s | speed-up | machine CPU busy % (P1 / P2) | CPU busy %, median of 0.5 s samples | samples ≥ 90 % busy | iowait % | OSD CPU, % of one core | disk busy % | MiB written (P1 / P2) |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| random data | $p1 | $p2 | $(ratio "$p1" "$p2") | $(median <<<"${D[cpu1]}") / $(median <<<"${D[cpu2]}") | $(median <<<"${D[cpumed1]}") / $(median <<<"${D[cpumed2]}") | $(median <<<"${D[cpuhi1]}") % / $(median <<<"${D[cpuhi2]}") % | $(median <<<"${D[iow1]}") / $(median <<<"${D[iow2]}") | $(median <<<"${D[osd1]}") / $(median <<<"${D[osd2]}") | $(median <<<"${D[disk1]}") / $(median <<<"${D[disk2]}") | $(median <<<"${D[wmb1]}") / $(median <<<"${D[wmb2]}") |"
     echo
     echo "Per-phase milliseconds of the tool's full backups (from its Debug log; plan includes the catalog and"
     echo "\`rbd snap ls\`, wait is the time for an export slot):${D[phases]}"

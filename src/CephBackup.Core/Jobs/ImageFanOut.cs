@@ -8,9 +8,9 @@ using Serilog;
 namespace CephBackup.Core.Jobs;
 
 /// <summary>
-/// Runs a job's image units: VMs independently (at most <c>parallel</c> at once), each VM's disks planned,
+/// Runs a job's image units: VMs independently (at most <c>parallel</c> + 1 at once), each VM's disks planned,
 /// then snapshotted back to back, then exported, with at most <c>parallel</c> exports in flight across the
-/// job. Results come back in the job's image order, so the report of a parallel run reads like a sequential
+/// job (the exports wait for a slot in the order they asked, first come first served). Results come back in the job's image order, so the report of a parallel run reads like a sequential
 /// one. As an <c>exec --worker</c>, only the VMs this worker claims are backed up.
 /// </summary>
 internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defaultPool, IJobLock fence, int parallel, WorkerClaims? worker = null)
@@ -27,42 +27,52 @@ internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defau
     {
         var order = links.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
         var results = new ConcurrentDictionary<int, ImageReport>();
-        using var exportSlots = new SemaphoreSlim(parallel);
-        var vms = links.GroupBy(l => l.Vm ?? "").Select(g => g.ToList()).ToList();
+        var vms = links.GroupBy(l => l.Vm ?? "").Select((g, i) => (Disks: g.ToList(), Index: i)).ToList();
+        using var exportSlots = new ExportSlots(parallel, vms.Count, ordered: parallel == 1);
+        // One VM more than there are export slots: it plans and snapshots while the others export, then waits
+        // for a slot. Without it every VM's plan and snapshot (~1 s, mostly the monitor's snap-id round trip)
+        // left the slots idle. Only one: a snapshot taken far ahead of its export is held longer than needed.
         // The body never throws: every unit ends with a report, so one VM cannot cancel the others.
-        await Parallel.ForEachAsync(vms, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (disks, _) =>
+        await Parallel.ForEachAsync(vms, new ParallelOptions { MaxDegreeOfParallelism = parallel + 1 }, async (vm, _) =>
         {
-            if (ct.IsCancellationRequested)
-            {
-                foreach (var d in disks) results[order[d]] = Unit(d, fence).Report(ImageResult.Failed, "cancelled (SIGINT/SIGTERM) before it started");
-                return;
-            }
-            if (!await StillHeldAsync(ct))
-            {
-                if (Interlocked.Exchange(ref _lockLost, 1) == 0)
-                    lock (Warnings) Warnings.Add("lost the job lock (database connection dropped): stopped before the remaining images");
-                return;
-            }
-            if (worker is null)
-            {
-                foreach (var (u, r) in await BackupVmAsync(disks.Select(d => Unit(d, fence)).ToList(), exportSlots, null, ct)) results[order[u.Link]] = r;
-                return;
-            }
-            var (claim, mine) = await worker.ClaimAsync(job.Id, disks, KeyOf, ct);
-            Interlocked.Add(ref _elsewhere, disks.Count - mine.Count);
-            if (claim is null) return;
-            await using (claim)
-            {
-                var both = new BothHeld(fence, claim);
-                foreach (var (u, r) in await BackupVmAsync(mine.Select(d => Unit(d, both)).ToList(), exportSlots, claim, ct)) results[order[u.Link]] = r;
-            }
+            try { await BackupVmAsync(vm.Disks, vm.Index, exportSlots, order, results, ct); }
+            finally { exportSlots.Ended(vm.Index); }
         });
         return results.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToList();
     }
 
+    private async Task BackupVmAsync(List<JobImage> disks, int vm, ExportSlots exportSlots, Dictionary<JobImage, int> order,
+        ConcurrentDictionary<int, ImageReport> results, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested)
+        {
+            foreach (var d in disks) results[order[d]] = Unit(d, fence).Report(ImageResult.Failed, "cancelled (SIGINT/SIGTERM) before it started");
+            return;
+        }
+        if (!await StillHeldAsync(ct))
+        {
+            if (Interlocked.Exchange(ref _lockLost, 1) == 0)
+                lock (Warnings) Warnings.Add("lost the job lock (database connection dropped): stopped before the remaining images");
+            return;
+        }
+        if (worker is null)
+        {
+            foreach (var (u, r) in await BackupDisksAsync(disks.Select(d => Unit(d, fence)).ToList(), vm, exportSlots, null, ct)) results[order[u.Link]] = r;
+            return;
+        }
+        var (claim, mine) = await worker.ClaimAsync(job.Id, disks, KeyOf, ct);
+        Interlocked.Add(ref _elsewhere, disks.Count - mine.Count);
+        if (claim is null) return;
+        await using (claim)
+        {
+            var both = new BothHeld(fence, claim);
+            foreach (var (u, r) in await BackupDisksAsync(mine.Select(d => Unit(d, both)).ToList(), vm, exportSlots, claim, ct)) results[order[u.Link]] = r;
+        }
+    }
+
     private ImageBackup Unit(JobImage link, IJobLock unitFence) => new(job, link, defaultPool, deps, unitFence);
 
-    private async Task<List<(ImageBackup, ImageReport)>> BackupVmAsync(List<ImageBackup> disks, SemaphoreSlim exportSlots, IImageClaim? claim, CancellationToken ct)
+    private async Task<List<(ImageBackup, ImageReport)>> BackupDisksAsync(List<ImageBackup> disks, int vm, ExportSlots exportSlots, IImageClaim? claim, CancellationToken ct)
     {
         var done = new List<(ImageBackup, ImageReport)>();
         // Planning and base checks happen before the first snapshot, so the snapshots follow each other closely.
@@ -73,9 +83,10 @@ internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defau
             else done.Add((u, u.Ended!));
         }
         var (snapped, capture) = await SnapshotInWindowAsync(prepared, done, ct);
-        var exports = snapped.Select(async u =>
+        var slots = await exportSlots.JoinAsync(vm, snapped.Count);
+        var exports = snapped.Select(async (u, k) =>
         {
-            await exportSlots.WaitAsync(CancellationToken.None);
+            await slots[k];
             ImageReport r;
             try { r = await u.ExportAsync(ct, capture); }
             finally { exportSlots.Release(); }

@@ -33,13 +33,16 @@ public sealed class FakeRbd : IRbd
     public Task<IReadOnlyList<RbdLock>> LockListAsync(ImageRef image, CancellationToken ct) => Task.FromResult<IReadOnlyList<RbdLock>>([]);
     public Task LockRemoveAsync(ImageRef image, RbdLock rbdLock, CancellationToken ct) => Task.CompletedTask;
 
-    public Task SnapCreateAsync(ImageRef image, string snapshot, CancellationToken ct)
+    /// <summary>How long the snapshot of an image takes (none by default), e.g. a slow monitor or hook.</summary>
+    public Dictionary<string, TimeSpan> SnapDelay { get; } = [];
+
+    public async Task SnapCreateAsync(ImageRef image, string snapshot, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        if (SnapDelay.TryGetValue(image.Name, out var delay)) await Task.Delay(delay, ct);
         Calls.Enqueue($"snap {image.Name}");
         var l = _snaps.GetOrAdd(image.Name, _ => []);
         lock (l) l.Add(snapshot);
-        return Task.CompletedTask;
     }
 
     public Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct) =>
@@ -67,7 +70,11 @@ public sealed class FakeRbd : IRbd
             if (FailExport.Contains(image.Name)) throw new RbdException("export-diff", 5, "rbd: export-diff error: (5) Input/output error");
             await sink.WriteAsync(Diff(snapshot, fromSnapshot), ct);
         }
-        finally { Interlocked.Decrement(ref _inFlight); }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            Calls.Enqueue($"exported {image.Name}");
+        }
     }
 
     public Task ImportDiffAsync(ImageRef image, Stream source, CancellationToken ct) => Task.CompletedTask;

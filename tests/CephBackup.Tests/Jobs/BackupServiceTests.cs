@@ -46,6 +46,43 @@ public sealed class BackupServiceTests : IDisposable
         Assert.Equal(4, _catalog.Points.Count);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task The_next_vm_is_planned_and_snapshotted_while_the_exports_run_but_only_one_vm_ahead(int parallelism)
+    {
+        var job = Job();
+        var vms = new[] { "a", "b", "c", "d", "e" };
+        foreach (var vm in vms) _catalog.Link(job, vm, $"img-{vm}");
+        _rbd.ExportDelay = TimeSpan.FromMilliseconds(150);
+        _rbd.SnapDelay["img-a"] = TimeSpan.FromMilliseconds(300); // b is ready first, yet a sequential run exports a first
+        var outcome = await RunAsync(parallelism);
+        Assert.Equal(ExitCode.Ok, outcome.ExitCode);
+        Assert.Equal(parallelism, _rbd.MaxConcurrentExports);
+        var calls = _rbd.Calls.ToList();
+        var firstEnd = calls.FindIndex(c => c.StartsWith("exported ", StringComparison.Ordinal));
+        // The VM after the first `parallelism` ones has its snapshot before any export ends (no idle gap)...
+        Assert.True(calls.IndexOf($"snap img-{vms[parallelism]}") < firstEnd, string.Join(", ", calls));
+        // ...but the one after it waits for a VM to finish: at most one VM is snapshotted ahead of the exports.
+        Assert.True(calls.IndexOf($"snap img-{vms[parallelism + 1]}") > firstEnd, string.Join(", ", calls));
+        var recorded = _catalog.Points.Values.OrderBy(p => p.Id).Select(p => p.Image).ToList();
+        // Sequential runs keep recording in the job's order; parallel ones record as exports end.
+        Assert.Equal(vms.Select(v => $"img-{v}"), parallelism == 1 ? recorded : recorded.Order());
+    }
+
+    [Fact]
+    public async Task With_parallel_exports_a_vm_with_a_slow_snapshot_does_not_hold_back_the_vms_behind_it()
+    {
+        var job = Job();
+        foreach (var vm in new[] { "a", "b", "c", "d" }) _catalog.Link(job, vm, $"img-{vm}");
+        _rbd.SnapDelay["img-a"] = TimeSpan.FromMilliseconds(800);
+        _rbd.ExportDelay = TimeSpan.FromMilliseconds(100);
+        var outcome = await RunAsync(parallelism: 2);
+        Assert.Equal(ExitCode.Ok, outcome.ExitCode);
+        var calls = _rbd.Calls.ToList();
+        Assert.True(calls.IndexOf("exported img-c") < calls.IndexOf("snap img-a"), string.Join(", ", calls));
+    }
+
     [Fact]
     public async Task Every_disk_of_a_vm_is_snapshotted_before_any_of_its_exports_and_the_report_is_in_vm_image_order()
     {
