@@ -31,7 +31,7 @@ cpu_sampler() {
   done
 }
 # "median p90-share" of the samples: the median busy % and the share (%) of samples at 90 % or more.
-cpu_summary() { sort -n "$1" | awk '{a[NR]=$1; if ($1 >= 90) h++} END{if (NR) printf "%d %d", a[int((NR+1)/2)], 100*h/NR; else print "0 0"}'; }
+cpu_summary() { sort -n "$1" | awk '{a[NR]=$1; if ($1 >= 90) h++} END{if (NR) printf "%d %d\n", a[int((NR+1)/2)], 100*h/NR; else print "0 0"}'; }
 # Milliseconds the disk that holds the backups (and, here, the OSD's file) spent with I/O in flight.
 disk_busy_ms() { local d; d=$(basename "$(df --output=source "$WORK" | tail -1)"); awk -v d="$d" '$3==d{print $13}' /proc/diskstats; }
 
