@@ -29,8 +29,7 @@ eval "$(bash scripts/mariadb-micro.sh start | grep '^export ')"
 RBD=(rbd -c "$CEPH_CONF")
 rm -rf "$WORK"; mkdir -p "$WORK/backup"
 log "publishing cephbackup (Release)"
-rm -rf src/CephBackup/obj/Release/net10.0/linux-x64 src/CephBackup.Core/obj/Release/net10.0/linux-x64  # another publish mode's leftovers break this one
-dotnet publish src/CephBackup -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -o "$WORK/bin" >/dev/null
+dotnet publish src/CephBackup -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$WORK/bin" >/dev/null
 CB="$WORK/bin/cephbackup"
 DBNAME=cbtest_benchmount
 MPID=

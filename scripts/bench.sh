@@ -54,9 +54,7 @@ RBD=(rbd -c "$CEPH_CONF")
 rm -rf "$WORK"; mkdir -p "$WORK/backup"
 if [ -n "${BENCH_BIN:-}" ]; then CB="$BENCH_BIN/cephbackup"; log "using $CB (BENCH_BIN, not published)"; else
 log "publishing cephbackup (Release)"
-# As the README installs it; the intermediate files of another publish mode would break this one.
-rm -rf src/CephBackup/obj/Release/net10.0/linux-x64 src/CephBackup.Core/obj/Release/net10.0/linux-x64
-dotnet publish src/CephBackup -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true -o "$WORK/bin" >/dev/null
+dotnet publish src/CephBackup -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$WORK/bin" >/dev/null
 CB="$WORK/bin/cephbackup"
 fi
 
