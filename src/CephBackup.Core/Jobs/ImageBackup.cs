@@ -106,6 +106,8 @@ public sealed class ImageBackup(JobSettings job, JobImage link, string defaultPo
         try
         {
             Phase("wait");
+            // A signal that came while this point waited for its export slot: undo it without starting rbd.
+            ct.ThrowIfCancellationRequested();
             var exported = await deps.Exporter.ExportAsync(job, plan, Start.UtcDateTime, ct, vm, deps.Progress);
             Phase("export");
             await Fence.RequireAsync(fence, ct);

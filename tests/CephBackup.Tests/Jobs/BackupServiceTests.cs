@@ -163,6 +163,29 @@ public sealed class BackupServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_cancel_undoes_the_snapshot_of_the_vm_that_was_waiting_for_its_export_slot()
+    {
+        var job = Job();
+        _catalog.Link(job, "vm1", "first");
+        _catalog.Link(job, "vm2", "waiting");
+        _catalog.Link(job, "vm3", "never");
+        using var cts = new CancellationTokenSource();
+        _rbd.ExportDelay = TimeSpan.FromMilliseconds(300);
+        _rbd.DuringExport = image => { if (image == "first") cts.Cancel(); };
+        var outcome = await RunAsync(parallelism: 1, cts.Token);
+        Assert.Equal(ExitCode.Cancelled, outcome.ExitCode);
+        Assert.Contains("snap waiting", _rbd.Calls); // it was snapshotted ahead of its export...
+        Assert.Empty(_rbd.SnapshotsOf("waiting"));  // ...and the signal undid it
+        Assert.DoesNotContain("export waiting", _rbd.Calls);
+        Assert.Empty(_rbd.SnapshotsOf("never"));
+        Assert.Empty(_catalog.Points);
+        var left = new[] { "vm1", "vm2", "vm3" }.Select(vm => Path.Combine(_root, "J", vm)).Where(Directory.Exists)
+            .SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories)).ToList();
+        Assert.True(left.Count == 0, string.Join(", ", left));
+        Assert.All(outcome.Jobs[0].Images, i => Assert.Equal(ImageResult.Failed, i.Result));
+    }
+
+    [Fact]
     public async Task A_renamed_vm_starts_a_new_chain_numbered_after_the_images_earlier_chains()
     {
         var job = Job();
