@@ -10,8 +10,8 @@ namespace CephBackup.Core.Jobs;
 /// <summary>
 /// Runs a job's image units: VMs independently (at most <c>parallel</c> + 1 at once), each VM's disks planned,
 /// then snapshotted back to back, then exported, with at most <c>parallel</c> exports in flight across the
-/// job (the exports wait for a slot in the order they asked, first come first served). Results come back in the job's image order, so the report of a parallel run reads like a sequential
-/// one. As an <c>exec --worker</c>, only the VMs this worker claims are backed up.
+/// job (<see cref="ExportSlots"/>). Results come back in the job's image order, so the report of a parallel
+/// run reads like a sequential one. As an <c>exec --worker</c>, only the VMs this worker claims are backed up.
 /// </summary>
 internal sealed class ImageFanOut(BackupDeps deps, JobSettings job, string defaultPool, IJobLock fence, int parallel, WorkerClaims? worker = null)
 {

@@ -59,7 +59,6 @@ internal sealed partial class SidecarJson : JsonSerializerContext;
 /// </summary>
 public static class PointFiles
 {
-
     public static string Partial(string pointFile) => pointFile + ".partial";
     public static string Partial(string pointFile, IPointCodec codec) => codec.StoredPath(pointFile) + ".partial";
     public static string ShaFile(string pointFile) => pointFile + ".sha256";
