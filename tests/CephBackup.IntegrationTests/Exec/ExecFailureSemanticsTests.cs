@@ -166,6 +166,27 @@ public class ExecFailureSemanticsTests : BedTest
     }
 
     [Fact]
+    public async Task At_parallelism_1_the_next_vm_is_snapshotted_while_the_previous_one_exports_and_points_keep_the_job_order()
+    {
+        var job = await _bed.AddJobAsync("AHEAD", maxInc: 3);
+        // vm-a has 192 MiB of data: its export lasts long enough for vm-b to plan and snapshot meanwhile.
+        var big = "cbt-" + TestEnv.Unique();
+        _bed.Images.Add(big);
+        await TestRbd.CreateWithDataAsync(TestEnv.Pool, big, 256L << 20, Enumerable.Range(0, 48).Select(i => ((long)i * (4 << 20), 4 << 20)).ToArray());
+        await _bed.LinkAsync(job, "vm-a", big);
+        var small = await _bed.AddImageAsync(job, "vm-b", size: 16L << 20);
+
+        var outcome = await _bed.ExecAsync(parallelism: 1);
+        Assert.Equal(ExitCode.Ok, outcome.ExitCode);
+        var a = Assert.Single(await PointsAsync(big));
+        var b = Assert.Single(await PointsAsync(small));
+        Assert.True(b.StartedAt < a.EndedAt, $"vm-b started {b.StartedAt:O}, after vm-a's export ended {a.EndedAt:O}");
+        Assert.True(a.Id < b.Id && b.EndedAt >= a.EndedAt, "a sequential run exports and records in the job's order");
+        Assert.Equal(await SourceSha(big, "BK-000001-000000"), await _bed.RestoreByHandAsync([a]));
+        Assert.Equal(await SourceSha(small, "BK-000001-000000"), await _bed.RestoreByHandAsync([b]));
+    }
+
+    [Fact]
     public async Task Parallel_and_sequential_runs_make_the_same_points_and_the_report_is_ordered_by_vm_and_image()
     {
         var job = await _bed.AddJobAsync("PAR", maxInc: 3);
