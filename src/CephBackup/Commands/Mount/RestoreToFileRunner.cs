@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CephBackup.Cli;
 using CephBackup.Core;
 using CephBackup.Core.Jobs;
@@ -10,8 +9,6 @@ namespace CephBackup.Commands.Mount;
 /// <summary><c>restore … --to-file PATH</c>: the restore point as a sparse raw image file; nothing is done on Ceph.</summary>
 public static class RestoreToFileRunner
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public sealed record Request(string ToFile, string? Job, string? Image, string RestorePoint, string? FromDir, bool ForceUnverified, bool Json);
 
     public static async Task<int> RunAsync(Request r, AppServices app, TextWriter stdout, IProgress<RestoreProgress>? progress, CancellationToken ct)
@@ -31,12 +28,12 @@ public static class RestoreToFileRunner
         var result = await new RawImageWriter(app.Time, app.Log).WriteAsync(chain, target,
             b => progress?.Report(new(RestorePhase.Import, n, n + 1, target, b, chain.Size)), ct);
         if (r.Json)
-            await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+            await stdout.WriteLineAsync(JsonObjectWriter.Compact.Serialize(new
             {
                 file = result.Path, restorePoint = plan.RestorePoint, source = plan.Source, sizeBytes = result.SizeBytes,
                 dataBytes = result.DataBytes, files = n, elapsedSeconds = Math.Round(result.Elapsed.TotalSeconds, 3),
                 unverified = check.Unverified,
-            }, Json));
+            }));
         else
         {
             foreach (var f in check.Unverified) await stdout.WriteLineAsync($"warning: {f} has no recorded checksum; restored unverified");

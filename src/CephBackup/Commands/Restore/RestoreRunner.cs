@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CephBackup.Cli;
 using CephBackup.Core;
 using CephBackup.Core.Jobs;
@@ -8,8 +7,6 @@ namespace CephBackup.Commands.Restore;
 
 public static class RestoreRunner
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static async Task<int> RunAsync(RestoreArgs a, AppServices app, TextWriter stdout, TerminalProgress? progress, CancellationToken ct)
     {
         if (a.ToFile is not null)
@@ -42,11 +39,11 @@ public static class RestoreRunner
             }, progress, ct);
             progress?.Finish();
             if (a.Json)
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+                await stdout.WriteLineAsync(JsonObjectWriter.Compact.Serialize(new
                 {
                     image = r.Image.ToString(), restorePoint = plan.RestorePoint, source = plan.Source, sizeBytes = r.SizeBytes,
                     files = r.Files, elapsedSeconds = Math.Round(r.Elapsed.TotalSeconds, 3), snapshotsKept = a.KeepSnapshots, warnings = r.Warnings,
-                }, Json));
+                }));
             else
             {
                 foreach (var w in r.Warnings) await stdout.WriteLineAsync("warning: " + w);
@@ -69,7 +66,7 @@ public static class RestoreRunner
         progress?.Finish();
         var ok = checks.All(c => c.Problem is null);
         if (a.Json)
-            await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+            await stdout.WriteLineAsync(JsonObjectWriter.Compact.Serialize(new
             {
                 dryRun = true, target = plan.Target.ToString(), restorePoint = plan.RestorePoint, source = plan.Source,
                 imageSizeBytes = plan.ImageSizeBytes, ok,
@@ -78,7 +75,7 @@ public static class RestoreRunner
                     restorePoint = c.File.RestorePoint, type = c.File.Type.ToString().ToLowerInvariant(), path = c.File.Path,
                     sizeBytes = c.File.SizeBytes, sha256 = c.File.Sha256, verified = c.Verified, problem = c.Problem,
                 }),
-            }, Json));
+            }));
         else
         {
             await stdout.WriteLineAsync($"dry run: {plan.Source} {plan.RestorePoint} -> {plan.Target} ({IecSize.Format(plan.ImageSizeBytes)}); pool exists, name is free; nothing is written");

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CephBackup.Cli;
 using CephBackup.Core;
 using CephBackup.Core.Jobs;
@@ -8,8 +7,6 @@ namespace CephBackup.Commands.RestoreVm;
 
 public static class RestoreVmRunner
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static async Task<int> RunAsync(RestoreVmArgs a, AppServices app, TextWriter stdout, TerminalProgress? progress, CancellationToken ct)
     {
         await app.RequireMigratedAsync(ct);
@@ -27,7 +24,7 @@ public static class RestoreVmRunner
             var results = await service.RestoreAsync(plans, parallelism, new RestoreOptions(), parallelism == 1 || plans.Count == 1 ? progress : null, ct);
             progress?.Finish();
             if (a.Json)
-                await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+                await stdout.WriteLineAsync(JsonObjectWriter.Compact.Serialize(new
                 {
                     job = a.Job, vm = a.Vm, restorePoint = a.RestorePoint,
                     images = plans.Zip(results, (p, r) => new
@@ -35,7 +32,7 @@ public static class RestoreVmRunner
                         source = p.Source, image = r.Image.ToString(), sizeBytes = r.SizeBytes, files = r.Files,
                         elapsedSeconds = Math.Round(r.Elapsed.TotalSeconds, 3), warnings = r.Warnings,
                     }),
-                }, Json));
+                }));
             else
                 foreach (var (p, r) in plans.Zip(results))
                 {
@@ -59,7 +56,7 @@ public static class RestoreVmRunner
         progress?.Finish();
         var ok = checks.All(c => c.Files.All(f => f.Problem is null));
         if (a.Json)
-            await stdout.WriteLineAsync(JsonSerializer.Serialize(new
+            await stdout.WriteLineAsync(JsonObjectWriter.Compact.Serialize(new
             {
                 dryRun = true, job = a.Job, vm = a.Vm, restorePoint = a.RestorePoint, ok,
                 images = checks.Select(c => new
@@ -67,7 +64,7 @@ public static class RestoreVmRunner
                     source = c.Plan.Source, image = c.Plan.Target.ToString(), sizeBytes = c.Plan.ImageSizeBytes,
                     problems = c.Files.Where(f => f.Problem is not null).Select(f => f.Problem),
                 }),
-            }, Json));
+            }));
         else
         {
             foreach (var (p, files) in checks)
