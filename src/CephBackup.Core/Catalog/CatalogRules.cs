@@ -35,7 +35,7 @@ internal static class CatalogRules
         return value[..cut];
     }
 
-    public static object LogArgs(BackupLogEntry log) => new
+    internal static SqlArgs LogArgs(BackupLogEntry log) => SqlArgs.Of(new
     {
         Job = Fit(log.Job, LogJobLength),
         Vm = Fit(log.Vm, LogVmLength),
@@ -46,7 +46,7 @@ internal static class CatalogRules
         Path = Fit(log.Path, LogPathLength),
         log.Error,
         log.BackupCmd,
-    };
+    });
 
     public static bool IsKnownStatus(string status) =>
         status is PointStatus.Ok or PointStatus.Unverified or PointStatus.Deleting;

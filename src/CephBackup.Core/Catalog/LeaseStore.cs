@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace CephBackup.Core.Catalog;
@@ -43,11 +42,11 @@ internal sealed class LeaseStore(string connectionString, int leaseSeconds)
                         done.Add(key);
                         continue;
                 }
-                var args = new
+                var args = SqlArgs.Of(new
                 {
                     kind, key, token, mode = LeaseRules.ModeName(want.Mode), run = want.RunId, owner.Host, owner.Pid,
                     started = owner.StartedUtc, secs = LeaseSeconds, seen = row?.OwnerToken,
-                };
+                });
                 var changed = await conn.ExecuteAsync(new CommandDefinition(step switch
                 {
                     LeaseStep.Insert => """
@@ -81,7 +80,7 @@ internal sealed class LeaseStore(string connectionString, int leaseSeconds)
         WriteAsync("""
             UPDATE cephbackup_leases SET renewed_at = UTC_TIMESTAMP(6), expires_at = UTC_TIMESTAMP(6) + INTERVAL @secs SECOND
             WHERE kind = @kind AND lease_key IN @keys AND owner_token = @token AND done_at IS NULL AND expires_at > UTC_TIMESTAMP(6)
-            """, new { kind, keys, token, secs = LeaseSeconds }, ct);
+            """, SqlArgs.Of(new { kind, keys, token, secs = LeaseSeconds }), ct);
 
     /// <summary>Workers share the job row of their run: any of them keeps it alive.</summary>
     public Task<int> RenewRunAsync(string key, string runId, CancellationToken ct) =>
@@ -89,21 +88,21 @@ internal sealed class LeaseStore(string connectionString, int leaseSeconds)
             UPDATE cephbackup_leases SET renewed_at = UTC_TIMESTAMP(6),
                 expires_at = GREATEST(expires_at, UTC_TIMESTAMP(6) + INTERVAL @secs SECOND)
             WHERE kind = 'job' AND lease_key = @key AND mode = 'worker' AND run_id = @runId AND expires_at > UTC_TIMESTAMP(6)
-            """, new { key, runId, secs = LeaseSeconds }, ct);
+            """, SqlArgs.Of(new { key, runId, secs = LeaseSeconds }), ct);
 
     /// <summary>Lets our rows expire now. The token filter keeps a later holder's row intact.</summary>
     public Task<int> ReleaseAsync(string kind, IReadOnlyList<string> keys, string token, CancellationToken ct) =>
         WriteAsync("""
             UPDATE cephbackup_leases SET expires_at = LEAST(expires_at, UTC_TIMESTAMP(6))
             WHERE kind = @kind AND lease_key IN @keys AND owner_token = @token AND done_at IS NULL
-            """, new { kind, keys, token }, ct);
+            """, SqlArgs.Of(new { kind, keys, token }), ct);
 
     /// <summary>One worker leaves the run; the last one out frees the job (a dead worker keeps it until expiry).</summary>
     public Task<int> LeaveRunAsync(string key, string runId, CancellationToken ct) =>
         WriteAsync("""
             UPDATE cephbackup_leases SET expires_at = IF(holders <= 1, UTC_TIMESTAMP(6), expires_at), holders = GREATEST(holders - 1, 0)
             WHERE kind = 'job' AND lease_key = @key AND mode = 'worker' AND run_id = @runId AND expires_at > UTC_TIMESTAMP(6)
-            """, new { key, runId }, ct);
+            """, SqlArgs.Of(new { key, runId }), ct);
 
     /// <summary>
     /// Marks an image backed up in its run. Our token still in the row means nobody took the claim over, so
@@ -113,7 +112,7 @@ internal sealed class LeaseStore(string connectionString, int leaseSeconds)
         WriteAsync("""
             UPDATE cephbackup_leases SET done_at = UTC_TIMESTAMP(6), expires_at = LEAST(expires_at, UTC_TIMESTAMP(6))
             WHERE kind = 'image' AND lease_key = @key AND owner_token = @token
-            """, new { key, token }, ct);
+            """, SqlArgs.Of(new { key, token }), ct);
 
     /// <summary>The live holder of a row, or null when it is free.</summary>
     public Task<LeaseRow?> ReadLiveAsync(string kind, string key, CancellationToken ct) =>
@@ -124,7 +123,7 @@ internal sealed class LeaseStore(string connectionString, int leaseSeconds)
             return row is { Live: true } ? row : null;
         }, ct);
 
-    private async Task<int> WriteAsync(string sql, object args, CancellationToken ct) =>
+    private async Task<int> WriteAsync(string sql, SqlArgs args, CancellationToken ct) =>
         await RetryLostRacesAsync(async () =>
         {
             await using var conn = await OpenAsync(ct);
@@ -145,7 +144,7 @@ internal sealed class LeaseStore(string connectionString, int leaseSeconds)
             SELECT owner_token AS OwnerToken, mode AS Mode, run_id AS RunId, expires_at > UTC_TIMESTAMP(6) AS Live,
                    done_at IS NOT NULL AS Done, holders AS Holders, host AS Host, pid AS Pid, started_at AS StartedAt
             FROM cephbackup_leases WHERE kind = @kind AND lease_key = @key{(forUpdate ? " FOR UPDATE" : "")}
-            """, new { kind, key }, tx, cancellationToken: ct));
+            """, SqlArgs.Of(new { kind, key }), tx, cancellationToken: ct));
         return r is null ? null : new LeaseRow(r.OwnerToken, LeaseRules.ParseMode(r.Mode), r.RunId, r.Live != 0, r.Done != 0,
             r.Holders, r.Host, r.Pid, DateTime.SpecifyKind(r.StartedAt, DateTimeKind.Utc));
     }

@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace CephBackup.Core.Catalog;
@@ -8,25 +7,25 @@ internal sealed record Migration(int Version, string Name, Func<MigrationContext
 
 internal sealed record MigrationContext(MySqlConnection Connection, MySqlTransaction Transaction, CancellationToken Ct)
 {
-    public Task ExecAsync(string sql, object? args = null) =>
+    public Task ExecAsync(string sql, SqlArgs? args = null) =>
         Connection.ExecuteAsync(new CommandDefinition(sql, args, Transaction, cancellationToken: Ct));
 
     public async Task<bool> TableExistsAsync(string table) =>
         await Connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = @table",
-            new { table }, Transaction, cancellationToken: Ct)) > 0;
+            SqlArgs.Of(new { table }), Transaction, cancellationToken: Ct)) > 0;
 
     /// <summary>The column's EXTRA (e.g. "auto_increment"), or null when the column does not exist.</summary>
     public Task<string?> ColumnExtraAsync(string table, string column) =>
         Connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
             "SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = @table AND COLUMN_NAME = @column",
-            new { table, column }, Transaction, cancellationToken: Ct));
+            SqlArgs.Of(new { table, column }), Transaction, cancellationToken: Ct));
 
     /// <summary>True when some index (any name, user-made ones included) starts with the column, so it already serves lookups.</summary>
     public async Task<bool> HasIndexLeadingWithAsync(string table, string column) =>
         await Connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = @table AND COLUMN_NAME = @column AND SEQ_IN_INDEX = 1",
-            new { table, column }, Transaction, cancellationToken: Ct)) > 0;
+            SqlArgs.Of(new { table, column }), Transaction, cancellationToken: Ct)) > 0;
 }
 
 /// <summary>
@@ -150,7 +149,7 @@ internal static class Migrations
         }
         finally
         {
-            await c.ExecAsync("SET SESSION sql_mode = @saved", new { saved });
+            await c.ExecAsync("SET SESSION sql_mode = @saved", SqlArgs.Of(new { saved }));
         }
     }
 

@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace CephBackup.Core.Catalog;
@@ -39,7 +38,7 @@ public sealed class Migrator(string connectionString)
 
         // Two hosts upgrading at once would both see a step as missing and race on the same ALTER.
         var got = await conn.ExecuteScalarAsync<int?>(new CommandDefinition(
-            "SELECT GET_LOCK(@name, @timeout)", new { name = LockName, timeout = LockTimeoutSeconds }, cancellationToken: ct));
+            "SELECT GET_LOCK(@name, @timeout)", SqlArgs.Of(new { name = LockName, timeout = LockTimeoutSeconds }), cancellationToken: ct));
         if (got != 1)
             throw new CephBackupException(ExitCode.DatabaseError,
                 $"another schema migration holds the lock '{LockName}' (waited {LockTimeoutSeconds} s)");
@@ -50,7 +49,7 @@ public sealed class Migrator(string connectionString)
         finally
         {
             // A non-pooled close would release it too; explicit release keeps the lock window minimal.
-            await conn.ExecuteAsync(new CommandDefinition("DO RELEASE_LOCK(@name)", new { name = LockName }, cancellationToken: CancellationToken.None));
+            await conn.ExecuteAsync(new CommandDefinition("DO RELEASE_LOCK(@name)", SqlArgs.Of(new { name = LockName }), cancellationToken: CancellationToken.None));
         }
     }
 
@@ -91,7 +90,7 @@ public sealed class Migrator(string connectionString)
             await m.Apply(new MigrationContext(conn, tx, ct));
             await conn.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO cephbackup_schema_version (version, name, applied_at) VALUES (@Version, @Name, UTC_TIMESTAMP())",
-                new { m.Version, m.Name }, tx, cancellationToken: ct));
+                SqlArgs.Of(new { m.Version, m.Name }), tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
             applied.Add(m.Name);
         }

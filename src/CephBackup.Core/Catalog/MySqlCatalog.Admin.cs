@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace CephBackup.Core.Catalog;
@@ -19,12 +18,12 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
     {
         await using var tx = await conn.BeginTransactionAsync(ct);
         var id = await conn.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"INSERT INTO backup_jobs SET {JobValues}; SELECT LAST_INSERT_ID();", job, tx, cancellationToken: ct));
+            $"INSERT INTO backup_jobs SET {JobValues}; SELECT LAST_INSERT_ID();", SqlArgs.Of(job), tx, cancellationToken: ct));
         // bkexec.php builds snapshot names from the column: NULL would give "-000001-000000". The default is the
         // one exec derives for NULL (cbk<id>), so both tools name the snapshots alike.
         if (job.SnapPrefix is null)
             await conn.ExecuteAsync(new CommandDefinition(
-                "UPDATE backup_jobs SET `snap-prefix` = CONCAT('cbk', @id) WHERE idbackup_jobs = @id", new { id }, tx, cancellationToken: ct));
+                "UPDATE backup_jobs SET `snap-prefix` = CONCAT('cbk', @id) WHERE idbackup_jobs = @id", SqlArgs.Of(new { id }), tx, cancellationToken: ct));
         await WriteScheduleAsync(conn, tx, id, schedule, ct);
         await tx.CommitAsync(ct);
         return id;
@@ -34,7 +33,7 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
     {
         await using var tx = await conn.BeginTransactionAsync(ct);
         var found = await conn.ExecuteAsync(new CommandDefinition(
-            $"UPDATE backup_jobs SET {JobValues} WHERE idbackup_jobs = @Id", job, tx, cancellationToken: ct));
+            $"UPDATE backup_jobs SET {JobValues} WHERE idbackup_jobs = @Id", SqlArgs.Of(job), tx, cancellationToken: ct));
         if (found == 0) throw new CephBackupException(ExitCode.InvalidInput, $"job {job.Id} no longer exists");
         await WriteScheduleAsync(conn, tx, job.Id, schedule, ct);
         await tx.CommitAsync(ct);
@@ -47,17 +46,17 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
         {
             if (set is null) continue;
             await conn.ExecuteAsync(new CommandDefinition(
-                $"DELETE FROM `{table}` WHERE idbackup_job = @jobId", new { jobId }, tx, cancellationToken: ct));
+                $"DELETE FROM `{table}` WHERE idbackup_job = @jobId", SqlArgs.Of(new { jobId }), tx, cancellationToken: ct));
             if (set.Count == 0) continue;
             var names = string.Join(", ", Enumerable.Range(1, columns).Select(n => $"`{n}`"));
             var values = string.Join(", ", Enumerable.Range(1, columns).Select(n => set.Contains(n) ? "1" : "0"));
             await conn.ExecuteAsync(new CommandDefinition(
-                $"INSERT INTO `{table}` (idbackup_job, {names}) VALUES (@jobId, {values})", new { jobId }, tx, cancellationToken: ct));
+                $"INSERT INTO `{table}` (idbackup_job, {names}) VALUES (@jobId, {values})", SqlArgs.Of(new { jobId }), tx, cancellationToken: ct));
         }
     }
 
     public Task SetJobEnabledAsync(int jobId, bool enabled, CancellationToken ct) =>
-        ExecAsync("UPDATE backup_jobs SET enabled = @value WHERE idbackup_jobs = @jobId", new { jobId, value = enabled ? 1 : 0 }, ct);
+        ExecAsync("UPDATE backup_jobs SET enabled = @value WHERE idbackup_jobs = @jobId", SqlArgs.Of(new { jobId, value = enabled ? 1 : 0 }), ct);
 
     public Task DeleteJobAsync(int jobId, CancellationToken ct) => Db<int>(async conn =>
     {
@@ -69,7 +68,7 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
                      "DELETE FROM backup_weeks WHERE idbackup_job = @jobId",
                      "DELETE FROM backup_jobs WHERE idbackup_jobs = @jobId",
                  })
-            await conn.ExecuteAsync(new CommandDefinition(sql, new { jobId }, tx, cancellationToken: ct));
+            await conn.ExecuteAsync(new CommandDefinition(sql, SqlArgs.Of(new { jobId }), tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return 0;
     }, ct);
@@ -82,7 +81,7 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
             FROM vms v LEFT JOIN backup_vms bv ON bv.idvms = v.idvms AND bv.idbackup_jobs IS NOT NULL
             {(vm is null ? "" : "WHERE v.vm = @vm")}
             ORDER BY v.vm, v.image, v.idvms, bv.idbackup_jobs
-            """, new { vm }, cancellationToken: ct));
+            """, SqlArgs.Of(new { vm }), cancellationToken: ct));
         return rows.GroupBy(r => r.VmId)
             .Select(g => new VmImageRow(g.Key, g.First().Vm, g.First().Image,
                 g.Where(r => r.JobId is not null).Select(r => r.JobId!.Value).Distinct().ToList()))
@@ -95,7 +94,7 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
         var ids = new List<int>();
         foreach (var image in images)
             ids.Add(await conn.ExecuteScalarAsync<int>(new CommandDefinition(
-                "INSERT INTO vms (vm, image) VALUES (@vm, @image); SELECT LAST_INSERT_ID();", new { vm, image }, tx, cancellationToken: ct)));
+                "INSERT INTO vms (vm, image) VALUES (@vm, @image); SELECT LAST_INSERT_ID();", SqlArgs.Of(new { vm, image }), tx, cancellationToken: ct)));
         await tx.CommitAsync(ct);
         return ids;
     }, ct);
@@ -104,8 +103,8 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
     {
         if (vmIds.Count == 0) return 0;
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition("DELETE FROM backup_vms WHERE idvms IN @vmIds", new { vmIds }, tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition("DELETE FROM vms WHERE idvms IN @vmIds", new { vmIds }, tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition("DELETE FROM backup_vms WHERE idvms IN @vmIds", SqlArgs.Of(new { vmIds }), tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition("DELETE FROM vms WHERE idvms IN @vmIds", SqlArgs.Of(new { vmIds }), tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return 0;
     }, ct);
@@ -120,16 +119,16 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
             // Two queries, not a join: PHP-era tables keep their own charset/collation, and comparing their
             // columns with cephbackup_points' fails with "Illegal mix of collations".
             var (vm, image) = await conn.QuerySingleAsync<(string?, string?)>(new CommandDefinition(
-                "SELECT vm, image FROM vms WHERE idvms = @vmId", new { vmId }, tx, cancellationToken: ct));
+                "SELECT vm, image FROM vms WHERE idvms = @vmId", SqlArgs.Of(new { vmId }), tx, cancellationToken: ct));
             var points = (await conn.QueryAsync<(int Chain, int Point)>(new CommandDefinition("""
                 SELECT chain, point FROM cephbackup_points
                 WHERE job_id = @jobId AND vm = @vm AND image = @image AND status IN ('ok', 'unverified')
-                """, new { jobId, vm, image }, tx, cancellationToken: ct))).AsList();
+                """, SqlArgs.Of(new { jobId, vm, image }), tx, cancellationToken: ct)));
             var full = points.Count == 0 ? 0 : points.Max(p => p.Chain);
             var inc = points.Where(p => p.Chain == full).Select(p => p.Point).DefaultIfEmpty(0).Max();
             await conn.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO backup_vms (idbackup_jobs, idvms, inc, `full`) VALUES (@jobId, @vmId, @inc, @full)",
-                new { jobId, vmId, inc, full }, tx, cancellationToken: ct));
+                SqlArgs.Of(new { jobId, vmId, inc, full }), tx, cancellationToken: ct));
         }
         await tx.CommitAsync(ct);
         return 0;
@@ -137,7 +136,7 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
 
     public Task DetachAsync(int jobId, IReadOnlyCollection<int> vmIds, CancellationToken ct) =>
         vmIds.Count == 0 ? Task.CompletedTask
-            : ExecAsync("DELETE FROM backup_vms WHERE idbackup_jobs = @jobId AND idvms IN @vmIds", new { jobId, vmIds }, ct);
+            : ExecAsync("DELETE FROM backup_vms WHERE idbackup_jobs = @jobId AND idvms IN @vmIds", SqlArgs.Of(new { jobId, vmIds }), ct);
 
     public Task<IReadOnlyList<LinkState>> GetLinkStatesAsync(int jobId, CancellationToken ct) => Db<IReadOnlyList<LinkState>>(async conn =>
     {
@@ -145,7 +144,7 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
             SELECT bv.id AS LinkId, bv.idvms AS VmId, v.vm AS Vm, v.image AS Image, bv.lastrun AS LastRun, bv.success AS Success
             FROM backup_vms bv JOIN vms v ON v.idvms = bv.idvms
             WHERE bv.idbackup_jobs = @jobId ORDER BY v.vm, v.image, bv.id
-            """, new { jobId }, cancellationToken: ct))).AsList();
+            """, SqlArgs.Of(new { jobId }), cancellationToken: ct)));
     }, ct);
 
     public Task<int> CountPointsAsync(int? jobId, string? vm, string? image, CancellationToken ct) => Db<int>(async conn =>
@@ -155,6 +154,6 @@ public sealed partial class MySqlCatalog : ICatalogAdmin
         if (vm is not null) filters.Add("vm = @vm");
         if (image is not null) filters.Add("image = @image");
         return await conn.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM cephbackup_points WHERE {string.Join(" AND ", filters)}", new { jobId, vm, image }, cancellationToken: ct));
+            $"SELECT COUNT(*) FROM cephbackup_points WHERE {string.Join(" AND ", filters)}", SqlArgs.Of(new { jobId, vm, image }), cancellationToken: ct));
     }, ct);
 }

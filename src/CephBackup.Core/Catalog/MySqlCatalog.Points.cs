@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace CephBackup.Core.Catalog;
@@ -37,7 +36,7 @@ public sealed partial class MySqlCatalog
         var where = filters.Count == 0 ? "" : "WHERE " + string.Join(" AND ", filters);
         var rows = await conn.QueryAsync<PointRow>(new CommandDefinition(
             $"SELECT {PointColumns} FROM cephbackup_points {where} ORDER BY image, chain, point, job_id, id",
-            new { jobId, vm, image }, cancellationToken: ct));
+            SqlArgs.Of(new { jobId, vm, image }), cancellationToken: ct));
         return rows.Select(r => r.ToPoint()).ToList();
     }, ct);
 
@@ -51,7 +50,7 @@ public sealed partial class MySqlCatalog
             var id = await conn.ExecuteScalarAsync<long>(new CommandDefinition(InsertPoint, PointArgs(point), tx, cancellationToken: ct));
             await UpdateLinkAsync(conn, tx, point.LinkId,
                 "UPDATE backup_vms SET inc = @Point, `full` = @Chain, success = 1 WHERE id = @LinkId",
-                new { point.Point, point.Chain, point.LinkId }, ct);
+                SqlArgs.Of(new { point.Point, point.Chain, point.LinkId }), ct);
             await conn.ExecuteAsync(new CommandDefinition(InsertLog, CatalogRules.LogArgs(log), tx, cancellationToken: ct));
             // Before COMMIT is sent a failure rolls everything back; once it is sent, a lost connection
             // leaves the outcome unknown, and the caller must look before it undoes the point.
@@ -72,7 +71,7 @@ public sealed partial class MySqlCatalog
     public Task RecordFailureAsync(int linkId, BackupLogEntry log, CancellationToken ct) => Db(async conn =>
     {
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await UpdateLinkAsync(conn, tx, linkId, "UPDATE backup_vms SET success = 0 WHERE id = @linkId", new { linkId }, ct);
+        await UpdateLinkAsync(conn, tx, linkId, "UPDATE backup_vms SET success = 0 WHERE id = @linkId", SqlArgs.Of(new { linkId }), ct);
         await conn.ExecuteAsync(new CommandDefinition(InsertLog, CatalogRules.LogArgs(log), tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return 0;
@@ -80,7 +79,7 @@ public sealed partial class MySqlCatalog
 
     // A vanished backup_vms row means the job was edited under us; recording against nothing would leave
     // a point whose counters nobody owns, so the whole transaction is rolled back instead.
-    private static async Task UpdateLinkAsync(MySqlConnection conn, MySqlTransaction tx, int linkId, string sql, object args, CancellationToken ct)
+    private static async Task UpdateLinkAsync(MySqlConnection conn, MySqlTransaction tx, int linkId, string sql, SqlArgs args, CancellationToken ct)
     {
         // MySqlConnector reports found rows (UseAffectedRows=false), so 0 means missing, not unchanged.
         var found = await conn.ExecuteAsync(new CommandDefinition(sql, args, tx, cancellationToken: ct));
@@ -107,27 +106,27 @@ public sealed partial class MySqlCatalog
     {
         if (!CatalogRules.IsKnownStatus(status)) throw new ArgumentException($"unknown point status '{status}'", nameof(status));
         if (ids.Count == 0) return;
-        await ExecAsync("UPDATE cephbackup_points SET status = @status WHERE id IN @ids", new { ids, status }, ct);
+        await ExecAsync("UPDATE cephbackup_points SET status = @status WHERE id IN @ids", SqlArgs.Of(new { ids, status }), ct);
     }
 
     public async Task DeletePointsAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
     {
         if (ids.Count == 0) return;
-        await ExecAsync("DELETE FROM cephbackup_points WHERE id IN @ids", new { ids }, ct);
+        await ExecAsync("DELETE FROM cephbackup_points WHERE id IN @ids", SqlArgs.Of(new { ids }), ct);
     }
 
     public Task SetVerifiedAsync(long id, DateTime utc, CancellationToken ct) =>
-        ExecAsync("UPDATE cephbackup_points SET verified_at = @utc WHERE id = @id", new { id, utc }, ct);
+        ExecAsync("UPDATE cephbackup_points SET verified_at = @utc WHERE id = @id", SqlArgs.Of(new { id, utc }), ct);
 
-    private static object PointArgs(BackupPoint p)
+    private static SqlArgs PointArgs(BackupPoint p)
     {
         if (!CatalogRules.IsKnownStatus(p.Status)) throw new ArgumentException($"unknown point status '{p.Status}'", nameof(p));
-        return new
+        return SqlArgs.Of(new
         {
             p.JobId, p.JobName, p.LinkId, p.Vm, p.Image, p.Chain, p.Point, Type = p.Type.ToDb(), p.BasePoint, p.Snapshot,
             p.FilePath, p.SizeBytes, p.ImageSizeBytes, p.Sha256, p.Status, p.StartedAt, p.EndedAt, p.VerifiedAt,
             p.Format, p.StreamSizeBytes, p.StreamSha256, p.Consistency,
-        };
+        });
     }
 
     // The type is stored as text; mapping through PointTypes keeps one definition of the spelling.

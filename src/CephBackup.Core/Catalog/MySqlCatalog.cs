@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace CephBackup.Core.Catalog;
@@ -40,24 +39,24 @@ public sealed partial class MySqlCatalog : ICatalog, IAsyncDisposable
     {
         var where = enabledOnly ? "WHERE enabled = 1" : "";
         return (await conn.QueryAsync<BackupJob>(new CommandDefinition(
-            $"SELECT {JobColumns} FROM backup_jobs {where} ORDER BY idbackup_jobs", cancellationToken: ct))).AsList();
+            $"SELECT {JobColumns} FROM backup_jobs {where} ORDER BY idbackup_jobs", cancellationToken: ct)));
     }, ct);
 
     /// <summary>Job names are not unique in the PHP schema; the lowest id wins, as in a plain PHP lookup.</summary>
     public Task<BackupJob?> GetJobByNameAsync(string name, CancellationToken ct) => Db(conn =>
         conn.QueryFirstOrDefaultAsync<BackupJob>(new CommandDefinition(
             $"SELECT {JobColumns} FROM backup_jobs WHERE name = @name ORDER BY idbackup_jobs LIMIT 1",
-            new { name }, cancellationToken: ct)), ct);
+            SqlArgs.Of(new { name }), cancellationToken: ct)), ct);
 
     public Task<IReadOnlyList<JobImage>> GetJobImagesAsync(int jobId, CancellationToken ct) => Db<IReadOnlyList<JobImage>>(async conn =>
         (await conn.QueryAsync<JobImage>(new CommandDefinition(
             $"{ImageSelect} AND bv.idbackup_jobs = @jobId ORDER BY v.vm, v.image, bv.id",
-            new { jobId }, cancellationToken: ct))).AsList(), ct);
+            SqlArgs.Of(new { jobId }), cancellationToken: ct))), ct);
 
     public Task<IReadOnlyList<JobImage>> GetImagesOfVmAsync(string vm, CancellationToken ct) => Db<IReadOnlyList<JobImage>>(async conn =>
         (await conn.QueryAsync<JobImage>(new CommandDefinition(
             $"{ImageSelect} AND v.vm = @vm ORDER BY v.vm, v.image, bv.id",
-            new { vm }, cancellationToken: ct))).AsList(), ct);
+            SqlArgs.Of(new { vm }), cancellationToken: ct))), ct);
 
     public Task<ScheduleFlags?> GetDaysAsync(int jobId, CancellationToken ct) => GetScheduleAsync("backup_days", 7, jobId, ct);
 
@@ -82,15 +81,15 @@ public sealed partial class MySqlCatalog : ICatalog, IAsyncDisposable
     }, ct);
 
     public Task SetJobLastRunAsync(int jobId, DateTime utc, CancellationToken ct) =>
-        ExecAsync("UPDATE backup_jobs SET lastrun = @utc WHERE idbackup_jobs = @jobId", new { jobId, utc }, ct);
+        ExecAsync("UPDATE backup_jobs SET lastrun = @utc WHERE idbackup_jobs = @jobId", SqlArgs.Of(new { jobId, utc }), ct);
 
     public Task SetJobLastCompletionAsync(int jobId, DateTime utc, CancellationToken ct) =>
-        ExecAsync("UPDATE backup_jobs SET lastcompletion = @utc WHERE idbackup_jobs = @jobId", new { jobId, utc }, ct);
+        ExecAsync("UPDATE backup_jobs SET lastcompletion = @utc WHERE idbackup_jobs = @jobId", SqlArgs.Of(new { jobId, utc }), ct);
 
     public Task SetImageLastRunAsync(int linkId, DateTime utc, CancellationToken ct) =>
-        ExecAsync("UPDATE backup_vms SET lastrun = @utc WHERE id = @linkId", new { linkId, utc }, ct);
+        ExecAsync("UPDATE backup_vms SET lastrun = @utc WHERE id = @linkId", SqlArgs.Of(new { linkId, utc }), ct);
 
-    private Task<int> ExecAsync(string sql, object args, CancellationToken ct) =>
+    private Task<int> ExecAsync(string sql, SqlArgs args, CancellationToken ct) =>
         Db(conn => conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: ct)), ct);
 
     /// <summary>Runs <paramref name="work"/> on a pooled connection; driver errors leave as <see cref="CatalogException"/>.</summary>

@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace CephBackup.Core.Catalog;
@@ -63,7 +62,7 @@ internal sealed class MySqlJobLock : IJobLock
         try
         {
             var held = await _conn.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "SELECT IS_USED_LOCK(@name) = CONNECTION_ID()", new { name = _name }, cancellationToken: ct));
+                "SELECT IS_USED_LOCK(@name) = CONNECTION_ID()", SqlArgs.Of(new { name = _name }), cancellationToken: ct));
             return held == 1;
         }
         catch (Exception) when (!ct.IsCancellationRequested)
@@ -87,9 +86,9 @@ internal sealed class MySqlJobLock : IJobLock
         try
         {
             // The row filter keeps a later holder's row intact if our connection was lost meanwhile.
-            await _conn.ExecuteAsync(
+            await _conn.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM cephbackup_job_locks WHERE job_id = @jobId AND connection_id = CONNECTION_ID(); DO RELEASE_LOCK(@name)",
-                new { jobId = _jobId, name = _name });
+                SqlArgs.Of(new { jobId = _jobId, name = _name })));
         }
         catch (Exception e) when (e is MySqlException or InvalidOperationException or IOException)
         {

@@ -1,4 +1,3 @@
-using Dapper;
 using MySqlConnector;
 
 namespace CephBackup.Core.Catalog;
@@ -38,9 +37,9 @@ public sealed class MySqlJobLockProvider(string connectionString, TimeProvider? 
             await conn.OpenAsync(ct);
             // Bounded, so a dead host's lock ends by itself (see DeadHolderTimeout); pings keep ours alive.
             await conn.ExecuteAsync(new CommandDefinition("SET SESSION wait_timeout = @s",
-                new { s = (int)DeadHolderTimeout.TotalSeconds }, cancellationToken: ct));
+                SqlArgs.Of(new { s = (int)DeadHolderTimeout.TotalSeconds }), cancellationToken: ct));
             var got = await conn.ExecuteScalarAsync<int?>(new CommandDefinition(
-                "SELECT GET_LOCK(@name, 0)", new { name }, cancellationToken: ct));
+                "SELECT GET_LOCK(@name, 0)", SqlArgs.Of(new { name }), cancellationToken: ct));
             if (got is null) throw new CephBackupException(ExitCode.DatabaseError, $"GET_LOCK('{name}') failed on the server");
             if (got == 0)
             {
@@ -64,7 +63,7 @@ public sealed class MySqlJobLockProvider(string connectionString, TimeProvider? 
             VALUES (@jobId, @host, @pid, @startedUtc, CONNECTION_ID())
             ON DUPLICATE KEY UPDATE host = VALUES(host), pid = VALUES(pid), started_at = VALUES(started_at),
                 connection_id = VALUES(connection_id)
-            """, new { jobId, host, pid, startedUtc }, cancellationToken: ct));
+            """, SqlArgs.Of(new { jobId, host, pid, startedUtc }), cancellationToken: ct));
 
     public async Task<LockHolder?> GetHolderAsync(int jobId, CancellationToken ct)
     {
@@ -77,12 +76,12 @@ public sealed class MySqlJobLockProvider(string connectionString, TimeProvider? 
         await using var conn = new MySqlConnection(CatalogConnection.Normalize(connectionString));
         await conn.OpenAsync(ct);
         var holderConnection = await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT IS_USED_LOCK(@name)", new { name = CatalogRules.JobLockName(_database, jobId) }, cancellationToken: ct));
+            "SELECT IS_USED_LOCK(@name)", SqlArgs.Of(new { name = CatalogRules.JobLockName(_database, jobId) }), cancellationToken: ct));
         if (holderConnection is null) return null;
 
         var row = await conn.QuerySingleOrDefaultAsync<HolderRow>(new CommandDefinition(
             "SELECT host AS Host, pid AS Pid, started_at AS StartedAt, connection_id AS ConnectionId FROM cephbackup_job_locks WHERE job_id = @jobId",
-            new { jobId }, cancellationToken: ct));
+            SqlArgs.Of(new { jobId }), cancellationToken: ct));
         // The row is left over from an earlier holder, or the current one has not written it yet
         // (GET_LOCK and the row insert are two statements): the lock is held, by whom is unknown.
         if (row is null || row.ConnectionId != holderConnection)

@@ -36,17 +36,17 @@ public sealed class CatalogRulesTests
     [Fact]
     public void Log_args_are_cut_to_the_php_column_widths()
     {
-        dynamic args = CatalogRules.LogArgs(new BackupLogEntry
+        var args = CatalogRules.LogArgs(new BackupLogEntry
         {
             Job = new string('j', 50), Vm = new string('v', 130), Type = "differential", Result = new string('r', 25),
             Path = new string('p', 300), Error = new string('e', 5000),
-        });
-        Assert.Equal(45, ((string)args.Job).Length);
-        Assert.Equal(128, ((string)args.Vm).Length);
-        Assert.Equal("differ", (string)args.Type);
-        Assert.Equal(20, ((string)args.Result).Length);
-        Assert.Equal(255, ((string)args.Path).Length);
-        Assert.Equal(5000, ((string)args.Error).Length);
+        }).Values.ToDictionary(kv => kv.Key, kv => kv.Value as string);
+        Assert.Equal(45, args["Job"]!.Length);
+        Assert.Equal(128, args["Vm"]!.Length);
+        Assert.Equal("differ", args["Type"]);
+        Assert.Equal(20, args["Result"]!.Length);
+        Assert.Equal(255, args["Path"]!.Length);
+        Assert.Equal(5000, args["Error"]!.Length);
     }
 
     [Theory]
