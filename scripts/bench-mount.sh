@@ -29,7 +29,7 @@ eval "$(bash scripts/mariadb-micro.sh start | grep '^export ')"
 RBD=(rbd -c "$CEPH_CONF")
 rm -rf "$WORK"; mkdir -p "$WORK/backup"
 log "publishing cephbackup (Release)"
-dotnet publish src/CephBackup -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$WORK/bin" >/dev/null
+dotnet publish src/CephBackup -c Release -r linux-x64 -o "$WORK/bin" >/dev/null
 CB="$WORK/bin/cephbackup"
 DBNAME=cbtest_benchmount
 MPID=

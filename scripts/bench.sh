@@ -54,7 +54,7 @@ RBD=(rbd -c "$CEPH_CONF")
 rm -rf "$WORK"; mkdir -p "$WORK/backup"
 if [ -n "${BENCH_BIN:-}" ]; then CB="$BENCH_BIN/cephbackup"; log "using $CB (BENCH_BIN, not published)"; else
 log "publishing cephbackup (Release)"
-dotnet publish src/CephBackup -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$WORK/bin" >/dev/null
+dotnet publish src/CephBackup -c Release -r linux-x64 -o "$WORK/bin" >/dev/null
 CB="$WORK/bin/cephbackup"
 fi
 

@@ -12,10 +12,13 @@ PACKAGES=(ceph-mon ceph-osd ceph-mgr ceph-common mariadb-server mariadb-client u
   iproute2
   # NBD clients for `mount` tests (nbdcopy, nbdinfo; qemu-img), zstd for compressed-point checks,
   # galera-4 for the three-node catalog tests, promtool for the metrics file, virsh for libvirt tests
-  libnbd-bin python3-libnbd qemu-utils zstd galera-4 prometheus libvirt-clients)
+  libnbd-bin python3-libnbd qemu-utils zstd galera-4 prometheus libvirt-clients
+  # the native (Native AOT) publish links with clang against zlib
+  clang zlib1g-dev)
 # One program per package above: if all are present, the packages are installed.
 PROGRAMS=(ceph-mon ceph-osd ceph-mgr ceph rbd ceph-authtool monmaptool mariadbd mariadb-install-db mariadb-admin
-  mariadb uuidgen mkfs.ext4 /usr/bin/time ss nbdcopy nbdsh qemu-img zstd /usr/lib/galera/libgalera_smm.so promtool virsh)
+  mariadb uuidgen mkfs.ext4 /usr/bin/time ss nbdcopy nbdsh qemu-img zstd /usr/lib/galera/libgalera_smm.so promtool virsh
+  clang /usr/include/zlib.h)
 
 log() { printf '[install-deps %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 

@@ -135,6 +135,12 @@ mkdir -p "$RESULTS"
 
 log "dotnet build -c Release"
 dotnet build CephBackup.sln -c Release
+if [ "$UNIT_ONLY" = 0 ]; then
+  # The binary that ships is native (Native AOT); Cli/NativeBinaryTests runs it against the real services.
+  log "dotnet publish (Native AOT) -> artifacts/native"
+  dotnet publish src/CephBackup -c Release -r linux-x64 -o "$ROOT/artifacts/native" >/dev/null
+  export CEPHBACKUP_NATIVE_BIN=$ROOT/artifacts/native/cephbackup
+fi
 
 NAMES=(unit)
 run_tests unit "$UNIT_PROJECT"

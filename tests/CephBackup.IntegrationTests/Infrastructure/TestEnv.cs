@@ -29,6 +29,12 @@ public static class TestEnv
         }
     }
 
+    /// <summary>The published native binary (scripts/test.sh runs `dotnet publish` before the tests).</summary>
+    public static string NativeBinary =>
+        Require("CEPHBACKUP_NATIVE_BIN", "the Native AOT build of cephbackup (dotnet publish src/CephBackup -c Release -r linux-x64)") is var path && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"CEPHBACKUP_NATIVE_BIN={path} does not exist (run scripts/test.sh)");
+
     private static string Require(string name, string what) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } v
             ? v
