@@ -61,6 +61,34 @@ public class NativeBinaryTests : BedTest
         Assert.Equal(2, _bed.Smtp.Messages.Count(m => (m.Subject ?? "").Contains("CEPH Backup NATIVE", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task The_admin_verbs_of_the_native_binary_write_and_read_jobs_and_vms()
+    {
+        // Value tuples, positional records and a whole BackupJob as parameters: the row mapper's other shapes.
+        var bin = TestEnv.NativeBinary;
+        var cli = new CliRun(_bed.Root, _bed.Db.ConnectionString, _bed.Smtp.Port);
+        var image = "cbt-" + TestEnv.Unique();
+        await TestRbd.CreateWithDataAsync(TestEnv.Pool, image, 8L << 20, (0, 4096));
+        _bed.Images.Add(image);
+
+        await RunOkAsync(bin, cli, "job", "add", "NADM", "--path", Path.Combine(_bed.Root, "adm"), "--max-inc", "4", "--days", "1,3");
+        await RunOkAsync(bin, cli, "vm", "add", "vmadm", image);
+        await RunOkAsync(bin, cli, "job", "attach", "NADM", "vmadm");
+        using (var job = JsonDocument.Parse((await RunOkAsync(bin, cli, "job", "show", "NADM", "--json")).Stdout))
+        {
+            Assert.Equal(4, job.RootElement.GetProperty("maxInc").GetInt32());
+            Assert.Equal(image, job.RootElement.GetProperty("images")[0].GetProperty("image").GetString());
+        }
+        using (var vms = JsonDocument.Parse((await RunOkAsync(bin, cli, "vm", "list", "vmadm", "--json")).Stdout))
+            Assert.Equal(["NADM"], vms.RootElement[0].GetProperty("jobs").EnumerateArray().Select(j => j.GetString()));
+        await RunOkAsync(bin, cli, "job", "detach", "NADM", "vmadm");
+        using (var job = JsonDocument.Parse((await RunOkAsync(bin, cli, "job", "show", "NADM", "--json")).Stdout))
+            Assert.Equal(0, job.RootElement.GetProperty("images").GetArrayLength());
+        await RunOkAsync(bin, cli, "job", "rm", "NADM");
+        using var none = JsonDocument.Parse((await RunOkAsync(bin, cli, "job", "list", "--json")).Stdout);
+        Assert.DoesNotContain(none.RootElement.EnumerateArray(), j => j.GetProperty("name").GetString() == "NADM");
+    }
+
     private static async Task<CliResult> RunOkAsync(string bin, CliRun cli, params string[] args)
     {
         var psi = new ProcessStartInfo(bin) { RedirectStandardOutput = true, RedirectStandardError = true };
