@@ -71,12 +71,12 @@ public static class PointListFormatter
                 w.WriteString("image", p.Image);
                 w.WriteString("restorePoint", p.RestorePoint);
                 w.WriteString("type", p.Type.ToDb());
-                w.WriteString("time", AsUtc(p.StartedAt).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                w.WriteString("time", JsonObjectWriter.UtcText(p.StartedAt));
                 w.WriteNumber("sizeBytes", p.SizeBytes);
                 if (p.Sha256 is null) w.WriteNull("sha256"); else w.WriteString("sha256", p.Sha256);
                 w.WriteString("status", p.Status);
                 if (p.Consistency is null) w.WriteNull("consistency"); else w.WriteString("consistency", p.Consistency);
-                if (p.VerifiedAt is { } v) w.WriteString("verifiedAt", AsUtc(v).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+                if (p.VerifiedAt is { } v) w.WriteString("verifiedAt", JsonObjectWriter.UtcText(v));
                 else w.WriteNull("verifiedAt");
                 if (snapshots is not null && snapshots.TryGetValue(p.Id, out var e) && e is { } exists) w.WriteBoolean("snapshotExists", exists);
                 else w.WriteNull("snapshotExists");
