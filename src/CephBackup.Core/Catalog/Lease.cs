@@ -39,7 +39,9 @@ internal sealed class Lease : IJobLock
     {
         try
         {
-            while (await _timer.WaitForNextTickAsync(stop))
+            // Not the stop token: disposing the timer is what ends the wait (it answers false). The loop starts
+            // on the thread pool and may first run after DisposeAsync; a cancelled token would then throw.
+            while (await _timer.WaitForNextTickAsync(CancellationToken.None))
             {
                 try
                 {
