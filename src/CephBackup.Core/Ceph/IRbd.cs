@@ -30,6 +30,8 @@ public interface IRbd
     /// <summary>Snapshots in creation order (snapshot id).</summary>
     Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct);
     Task SnapRemoveAsync(ImageRef image, string snapshot, CancellationToken ct);
+    /// <summary>Gives a snapshot another name (<c>rbd snap rename</c>); its content and id stay.</summary>
+    Task SnapRenameAsync(ImageRef image, string snapshot, string newName, CancellationToken ct);
     Task SnapRollbackAsync(ImageRef image, string snapshot, CancellationToken ct);
 
     /// <summary>Streams <c>rbd export-diff [--from-snap F] image@snap -</c> into <paramref name="sink"/>.</summary>
@@ -48,6 +50,7 @@ public sealed class RbdException(string operation, int exitCode, string stderrTa
     public int RbdExitCode { get; } = exitCode;
     public string StderrTail { get; } = stderrTail;
     public bool IsNotFound => RbdExitCode == 2;
+    public bool IsExists => RbdExitCode == 17;
     public bool IsTimeout => RbdExitCode == 110;
 
     private static string LastLine(string s)

@@ -78,6 +78,9 @@ public sealed class RbdCli(IProcessRunner runner, CephOptions options) : IRbd
     public async Task SnapRemoveAsync(ImageRef image, string snapshot, CancellationToken ct) =>
         await RunAsync("snap rm", ["snap", "rm", "--no-progress", SnapSpec(image, snapshot)], ct);
 
+    public async Task SnapRenameAsync(ImageRef image, string snapshot, string newName, CancellationToken ct) =>
+        await RunAsync("snap rename", ["snap", "rename", SnapSpec(image, snapshot), SnapSpec(image, newName)], ct);
+
     // Rollback rewrites every changed object of the image, so its duration grows with the image:
     // no process deadline, librados' op timeout answers a dead cluster.
     public async Task SnapRollbackAsync(ImageRef image, string snapshot, CancellationToken ct) =>

@@ -6,10 +6,16 @@ using CephBackup.Core.Storage;
 namespace CephBackup.Core.Jobs;
 
 /// <summary>The next point of one image, with what was checked to get there.</summary>
-/// <param name="Snapshots">The image's snapshots as listed while planning.</param>
+/// <param name="Snapshots">The image's snapshots as listed while planning; null when the plan was made ahead of the
+/// list and assumes its base snapshot is there (<see cref="ImagePlanning.PlanAsync(JobSettings, ImageTarget, IReadOnlyList{RbdSnapshot}?, CancellationToken)"/>).</param>
 /// <param name="RecordedSnapshots">Snapshots that recorded points of this job and image reference: never removed as leftovers.</param>
 public sealed record ImagePlan(ImageTarget Target, PointPlan Point, string Snapshot, string? FromSnapshot, string PointFile,
-    IReadOnlyList<RbdSnapshot> Snapshots, IReadOnlySet<string> RecordedSnapshots);
+    IReadOnlyList<RbdSnapshot>? Snapshots, IReadOnlySet<string> RecordedSnapshots)
+{
+    /// <summary>The listed snapshots; only a plan made with the list has them.</summary>
+    public IReadOnlyList<RbdSnapshot> ListedSnapshots =>
+        Snapshots ?? throw new InvalidOperationException($"the plan of {Target.Ref} was made ahead of its snapshot list");
+}
 
 /// <summary>
 /// Turns the catalog, the folder tree and the image's snapshots into the next point (the I/O half of
@@ -27,7 +33,17 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
         var snapsTask = rbd.SnapListAsync(t.Ref, ct);
         var recordedTask = catalog.GetPointsAsync(job.Id, null, t.ImageName, ct);
         await Task.WhenAll(snapsTask, recordedTask);
-        var (snaps, recorded) = (await snapsTask, await recordedTask);
+        return await DecideAsync(job, t, await recordedTask, await snapsTask, ct);
+    }
+
+    /// <param name="snaps">The image's snapshots; null plans ahead of the list (see <see cref="ImagePlan.Snapshots"/>):
+    /// everything but the base snapshot's presence is checked.</param>
+    public async Task<ImagePlan> PlanAsync(JobSettings job, ImageTarget t, IReadOnlyList<RbdSnapshot>? snaps, CancellationToken ct) =>
+        await DecideAsync(job, t, await catalog.GetPointsAsync(job.Id, null, t.ImageName, ct), snaps, ct);
+
+    private async Task<ImagePlan> DecideAsync(JobSettings job, ImageTarget t, IReadOnlyList<BackupPoint> recorded,
+        IReadOnlyList<RbdSnapshot>? snaps, CancellationToken ct)
+    {
         var points = recorded.Where(p => p.Status is PointStatus.Ok or PointStatus.Unverified).ToList();
         var imageDir = job.Layout.ImageDir(t.Vm, t.ImageName);
         var recordedChains = recorded.Select(p => p.Chain).ToHashSet();
@@ -60,10 +76,10 @@ public sealed class ImagePlanning(ICatalog catalog, IRbd rbd, TimeProvider time)
             : null;
 
     /// <returns>Null when the base is usable, else why not.</returns>
-    private async Task<string?> CheckBaseAsync(JobSettings job, IReadOnlyList<RbdSnapshot> snaps, List<BackupPoint> chain, BackupPoint basePoint, CancellationToken ct)
+    private async Task<string?> CheckBaseAsync(JobSettings job, IReadOnlyList<RbdSnapshot>? snaps, List<BackupPoint> chain, BackupPoint basePoint, CancellationToken ct)
     {
         var fromSnap = SnapshotNames.Of(job.Prefix, basePoint.Chain, basePoint.Point);
-        if (snaps.All(s => s.Name != fromSnap)) return $"base snapshot {fromSnap} is missing on Ceph";
+        if (snaps is not null && snaps.All(s => s.Name != fromSnap)) return $"base snapshot {fromSnap} is missing on Ceph";
 
         IReadOnlyList<BackupPoint> needed;
         try { needed = BackupPlanner.RestoreSequence(chain, basePoint); }

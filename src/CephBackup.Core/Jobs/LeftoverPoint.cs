@@ -26,9 +26,8 @@ public sealed class LeftoverPoint(ICatalog catalog, IRbd rbd, ILogger log)
                 plan.Target.Vm, plan.Target.ImageName, point.RestorePoint);
             return point;
         }
-        var snapshotThere = plan.Snapshots.Any(s => s.Name == plan.Snapshot);
-        var filesThere = Directory.Exists(Path.GetDirectoryName(plan.PointFile))
-                         && Directory.EnumerateFiles(Path.GetDirectoryName(plan.PointFile)!, Path.GetFileName(plan.PointFile) + "*").Any();
+        var snapshotThere = plan.ListedSnapshots.Any(s => s.Name == plan.Snapshot);
+        var filesThere = FilesAt(plan.PointFile);
         if (!snapshotThere && !filesThere) return null;
         if (snapshotThere && plan.RecordedSnapshots.Contains(plan.Snapshot))
             throw new CephBackupException(ExitCode.PartialFailure,
@@ -47,6 +46,11 @@ public sealed class LeftoverPoint(ICatalog catalog, IRbd rbd, ILogger log)
         return null;
     }
 
+    /// <summary>Any file of the point (whole, partial or a sidecar) is there.</summary>
+    public static bool FilesAt(string pointFile) =>
+        Directory.Exists(Path.GetDirectoryName(pointFile))
+        && Directory.EnumerateFiles(Path.GetDirectoryName(pointFile)!, Path.GetFileName(pointFile) + "*").Any();
+
     /// <summary>The point as its sidecars describe it when everything matches the plan, else why not (null if nothing is there).</summary>
     private static async Task<(BackupPoint?, string?)> InspectAsync(JobSettings job, ImagePlan plan, CancellationToken ct)
     {
@@ -59,7 +63,7 @@ public sealed class LeftoverPoint(ICatalog catalog, IRbd rbd, ILogger log)
             || meta.Point != p.Point || meta.Type != p.Type.ToDb() || meta.BasePoint != p.BasePoint || meta.Snapshot != plan.Snapshot
             || meta.FromSnapshot != plan.FromSnapshot)
             return (null, "its sidecar describes another point than the one planned now");
-        if (plan.Snapshots.All(s => s.Name != plan.Snapshot)) return (null, $"its snapshot {plan.Snapshot} is gone");
+        if (plan.ListedSnapshots.All(s => s.Name != plan.Snapshot)) return (null, $"its snapshot {plan.Snapshot} is gone");
         var stored = codec.StoredPath(plan.PointFile);
         if (new FileInfo(stored).Length != meta.SizeBytes) return (null, "its size differs from its sidecar");
         if (await PointFiles.Sha256OfFileAsync(stored, ct) != sha) return (null, "it does not match its checksum");

@@ -116,8 +116,9 @@ public class HookTests : BedTest
     {
         var job = await _bed.AddJobAsync("HF", maxInc: 3);
         var img = await _bed.AddImageAsync(job, "vmf", size: 16L << 20);
-        // The pre-hook takes the snapshot the backup is about to take, so `rbd snap create` fails.
-        var pre = _kit.Script("pre.sh", "rbd snap create \"${CEPHBACKUP_IMAGES%% *}@BK-$CEPHBACKUP_POINT\"");
+        // The pre-hook removes the image, so `rbd snap create` fails. (A snapshot of the planned name would not do:
+        // it counts as an interrupted run's leftover, removed before the snapshot is taken, docs/EXEC.md.)
+        var pre = _kit.Script("pre.sh", "rbd rm --no-progress \"${CEPHBACKUP_IMAGES%% *}\"");
         var post = _kit.RecordingHook("post.sh");
 
         var outcome = await _kit.ExecAsync(new ConsistencyOptions { Hooks = new HookOptions { PreSnapshot = [pre], PostSnapshot = [post] } });
@@ -125,7 +126,7 @@ public class HookTests : BedTest
         Assert.Equal(ExitCode.PartialFailure, outcome.ExitCode);
         var report = Assert.Single(outcome.Jobs[0].Images);
         Assert.Equal(ImageResult.Failed, report.Result);
-        Assert.Contains("exists", report.Detail);
+        Assert.Contains("No such file or directory", report.Detail);
         Assert.Empty(await Points(img));
         Assert.Equal(["hook post-snapshot"], _kit.TraceLines().Where(l => l.StartsWith("hook ")));
     }

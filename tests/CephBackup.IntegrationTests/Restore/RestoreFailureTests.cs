@@ -106,6 +106,7 @@ public class RestoreFailureTests : RestoreBed
         public Task SnapCreateAsync(ImageRef image, string snapshot, CancellationToken ct) => inner.SnapCreateAsync(image, snapshot, ct);
         public Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct) => inner.SnapListAsync(image, ct);
         public Task SnapRemoveAsync(ImageRef image, string snapshot, CancellationToken ct) => inner.SnapRemoveAsync(image, snapshot, ct);
+        public Task SnapRenameAsync(ImageRef image, string snapshot, string newName, CancellationToken ct) => inner.SnapRenameAsync(image, snapshot, newName, ct);
         public Task SnapRollbackAsync(ImageRef image, string snapshot, CancellationToken ct) => inner.SnapRollbackAsync(image, snapshot, ct);
         public Task ExportDiffAsync(ImageRef image, string snapshot, string? fromSnapshot, Stream sink, CancellationToken ct) =>
             inner.ExportDiffAsync(image, snapshot, fromSnapshot, sink, ct);

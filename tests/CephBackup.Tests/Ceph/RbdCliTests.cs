@@ -35,6 +35,7 @@ public class RbdCliTests
         { "snap create", ["snap", "create", "--no-progress", "rbd/vm1@s1"] },
         { "snap ls", ["snap", "ls", "--format", "json", "rbd/vm1"] },
         { "snap rm", ["snap", "rm", "--no-progress", "rbd/vm1@s1"] },
+        { "snap rename", ["snap", "rename", "rbd/vm1@s1", "rbd/vm1@s2"] },
         { "snap rollback", ["snap", "rollback", "--no-progress", "rbd/vm1@s1"] },
         { "export-diff full", ["export-diff", "--no-progress", "rbd/vm1@s1", "-"] },
         { "export-diff inc", ["export-diff", "--no-progress", "--from-snap", "s0", "rbd/vm1@s1", "-"] },
@@ -51,6 +52,7 @@ public class RbdCliTests
         "snap create" => rbd.SnapCreateAsync(Img, "s1", default),
         "snap ls" => rbd.SnapListAsync(Img, default),
         "snap rm" => rbd.SnapRemoveAsync(Img, "s1", default),
+        "snap rename" => rbd.SnapRenameAsync(Img, "s1", "s2", default),
         "snap rollback" => rbd.SnapRollbackAsync(Img, "s1", default),
         "export-diff full" => rbd.ExportDiffAsync(Img, "s1", null, Stream.Null, default),
         "export-diff inc" => rbd.ExportDiffAsync(Img, "s1", "s0", Stream.Null, default),
@@ -86,6 +88,7 @@ public class RbdCliTests
     [InlineData("snap create", true)]
     [InlineData("snap ls", true)]
     [InlineData("snap rm", true)]
+    [InlineData("snap rename", true)]
     [InlineData("snap rollback", false)]
     [InlineData("export-diff full", false)]
     [InlineData("import-diff", false)]

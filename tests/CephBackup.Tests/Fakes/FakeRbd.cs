@@ -40,18 +40,42 @@ public sealed class FakeRbd : IRbd
     {
         ct.ThrowIfCancellationRequested();
         if (SnapDelay.TryGetValue(image.Name, out var delay)) await Task.Delay(delay, ct);
-        Calls.Enqueue($"snap {image.Name}");
         var l = _snaps.GetOrAdd(image.Name, _ => []);
-        lock (l) l.Add(snapshot);
+        lock (l)
+        {
+            // As rbd does: a snapshot name is taken once (exit 17).
+            if (l.Contains(snapshot)) throw new RbdException("snap create", 17, "rbd: failed to create snapshot: (17) File exists");
+            l.Add(snapshot);
+        }
+        Calls.Enqueue($"snap {image.Name}");
     }
 
-    public Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<RbdSnapshot>>(SnapshotsOf(image.Name).Select((s, i) => new RbdSnapshot(i, s, 1 << 20, false, null)).ToList());
+    /// <summary>Runs before each snapshot list is read, e.g. to hold it back until a snapshot was requested.</summary>
+    public Func<string, CancellationToken, Task> BeforeList { get; set; } = (_, _) => Task.CompletedTask;
+
+    public async Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct)
+    {
+        await BeforeList(image.Name, ct);
+        var list = SnapshotsOf(image.Name).Select((s, i) => new RbdSnapshot(i, s, 1 << 20, false, null)).ToList();
+        Calls.Enqueue($"listed {image.Name}");
+        return list;
+    }
+
+    /// <summary>A snapshot made behind the tool's back (an interrupted run's, or an admin's).</summary>
+    public void AddSnapshot(string image, string snapshot) => _snaps.GetOrAdd(image, _ => []).Add(snapshot);
 
     public Task SnapRemoveAsync(ImageRef image, string snapshot, CancellationToken ct)
     {
         Calls.Enqueue($"snaprm {image.Name} {snapshot}");
         if (_snaps.TryGetValue(image.Name, out var l)) lock (l) l.Remove(snapshot);
+        return Task.CompletedTask;
+    }
+
+    public Task SnapRenameAsync(ImageRef image, string snapshot, string newName, CancellationToken ct)
+    {
+        Calls.Enqueue($"snaprename {image.Name} {snapshot} {newName}");
+        var l = _snaps[image.Name];
+        lock (l) l[l.IndexOf(snapshot)] = newName;
         return Task.CompletedTask;
     }
 
@@ -68,6 +92,9 @@ public sealed class FakeRbd : IRbd
             DuringExport(image.Name);
             ct.ThrowIfCancellationRequested();
             if (FailExport.Contains(image.Name)) throw new RbdException("export-diff", 5, "rbd: export-diff error: (5) Input/output error");
+            var snaps = SnapshotsOf(image.Name);
+            if (!snaps.Contains(snapshot) || (fromSnapshot is not null && !snaps.Contains(fromSnapshot)))
+                throw new RbdException("export-diff", 2, "rbd: export-diff error: (2) No such file or directory");
             await sink.WriteAsync(Diff(snapshot, fromSnapshot), ct);
         }
         finally

@@ -9,7 +9,7 @@ using CephBackup.Tests.Fakes;
 namespace CephBackup.Tests.Jobs;
 
 /// <summary>exec's orchestration over hand-written fakes: fan-out, ordering, failure isolation, undo, fencing, cancel.</summary>
-public sealed class BackupServiceTests : IDisposable
+public sealed partial class BackupServiceTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("cbunit-").FullName;
     private readonly FakeCatalog _catalog = new();
