@@ -50,15 +50,11 @@ public sealed class FakeRbd : IRbd
         Calls.Enqueue($"snap {image.Name}");
     }
 
-    /// <summary>Runs before each snapshot list is read, e.g. to hold it back until a snapshot was requested.</summary>
-    public Func<string, CancellationToken, Task> BeforeList { get; set; } = (_, _) => Task.CompletedTask;
-
-    public async Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct)
+    public Task<IReadOnlyList<RbdSnapshot>> SnapListAsync(ImageRef image, CancellationToken ct)
     {
-        await BeforeList(image.Name, ct);
         var list = SnapshotsOf(image.Name).Select((s, i) => new RbdSnapshot(i, s, 1 << 20, false, null)).ToList();
         Calls.Enqueue($"listed {image.Name}");
-        return list;
+        return Task.FromResult<IReadOnlyList<RbdSnapshot>>(list);
     }
 
     /// <summary>A snapshot made behind the tool's back (an interrupted run's, or an admin's).</summary>
