@@ -2,14 +2,15 @@
 # started the cluster and MariaDB, published the tool and defined RBD, POOL, WORK, OUT, SQL, tool, fill,
 # drop, now, since, median. Run it with:
 #
-#   BENCH_PARTS=exec scripts/bench.sh          (BENCH_EXEC_MIB=1024 BENCH_PAR_MIB=256 BENCH_REPS=3 by default)
+#   BENCH_PARTS=exec scripts/bench.sh          (BENCH_EXEC_MIB=1024 BENCH_PAR_MIB=256 BENCH_REPS=3 BENCH_NOCHANGE_N=5 by default)
 #
 # Three figures, raw rbd and the tool alternating, cold page cache and a quiet monitor (mon_quiet) before every
 # timed step of the first two:
 #   full       1 GiB of random data: raw `rbd snap create` + `rbd export-diff img@snap - > f` + fsync, against a
 #              whole `cephbackup exec` (process start, lock, snapshot, export, SHA-256, fsync, sidecars,
 #              catalog, mail). The tool's per-phase milliseconds come from its Debug log line.
-#   unchanged  an image with no change since its last point: raw snap create + export-diff --from-snap, against exec.
+#   unchanged  an image with no change since its last point: raw snap create + export-diff --from-snap, against exec;
+#              BENCH_NOCHANGE_N pairs a rep.
 #   parallel   one job of 8 images x 256 MiB (random data), Backup:Parallelism 1 against 2, with the CPU time of
 #              the whole machine (/proc/stat) and the bytes written to the backup disk during each run, to show
 #              which resource saturates.
@@ -33,11 +34,13 @@ cpu_sampler() {
 }
 # "median p90-share" of the samples: the median busy % and the share (%) of samples at 90 % or more.
 cpu_summary() { sort -n "$1" | awk '{a[NR]=$1; if ($1 >= 90) h++} END{if (NR) printf "%d %d\n", a[int((NR+1)/2)], 100*h/NR; else print "0 0"}'; }
-# Cold page cache and an idle OSD (drop), then a quiet monitor: a snapshot-id request waits for the monitor's next proposal, up to
-# paxos_propose_interval (1 s) after its last commit, and each side's previous step (snap create, snap rm)
-# commits. Without the extra second the side that happened to follow a commit more closely paid up to a second
-# more for the same `rbd snap create` (0.37 s raw against 1.08 s in the tool on 2026-11-30, 22:26 UTC).
-mon_quiet() { drop; sleep "${BENCH_MON_QUIET_S:-1}"; }
+# Cold page cache and an idle OSD (drop), then a quiet monitor and a random phase. A snapshot-id request waits
+# for the monitor's next proposal: paxos_propose_interval (1 s) after its last commit of any kind, and the mgr
+# logs (a commit) every 2 s. Where in that cycle a step's `snap create` lands decides up to a second of it, and
+# with fixed sleeps the bench locked onto one phase per side: 0.36 s raw against 1.01 s in the tool for the same
+# command, 9 of 9 pairs (2026-12-01 02:02 UTC; the monitor's log showed the tool's request 0.13 s after a logm
+# commit and its proposal timer at 0.87 s). A random 0-2 s pause gives both sides the same spread of phases.
+mon_quiet() { drop; sleep "$(awk -v q="${BENCH_MON_QUIET_S:-1}" -v r="$RANDOM" 'BEGIN{printf "%.3f", q + 2 * r / 32768}')"; }
 # Milliseconds the disk that holds the backups (and, here, the OSD's file) spent with I/O in flight.
 disk_busy_ms() { local d; d=$(basename "$(df --output=source "$WORK" | tail -1)"); awk -v d="$d" '$3==d{print $13}' /proc/diskstats; }
 
@@ -66,17 +69,21 @@ bench_exec() {
     X[phases]+=" [$(grep -h 'timings (ms)' "$WORK"/logs/*.log | tail -1 | sed 's/.*timings (ms): //')]"
     rm -f "$WORK"/backup/XF/xvm/bench-xfull/*/000000
 
-    log "exec rep $r/$reps: unchanged incremental"
-    "${RBD[@]}" snap create --no-progress "$POOL/bench-xfull@pre$r"
-    mon_quiet; s=$(now); "${RBD[@]}" snap create --no-progress "$POOL/bench-xfull@post$r"; local snapped; snapped=$(now)
-    "${RBD[@]}" export-diff --no-progress --from-snap "pre$r" "$POOL/bench-xfull@post$r" - >"$WORK/raw.inc"; sync "$WORK/raw.inc"; X[rawnochange]+=" $(since "$s")"
-    X[rawnosnap]+=" $(awk -v a="$s" -v b="$snapped" 'BEGIN{printf "%.3f", b-a}')"
-    rm -f "$WORK/raw.inc"
-    # Both timed steps follow a snapshot creation: the raw snapshots are removed only after the tool's step,
-    # because a removal makes the OSD trim and report purged snapshots, monitor commits that would land in it.
-    mon_quiet; tool exec --job XI; X[toolnochange]+=" $T"
-    X[toolnosnap]+=" $(grep -h 'timings (ms)' "$WORK"/logs/*.log | tail -1 | sed -n 's/.* snapshot=\([0-9]*\).*/\1/p' | awk '{printf "%.3f", $1/1000}')"
-    "${RBD[@]}" snap rm --no-progress "$POOL/bench-xfull@pre$r"; "${RBD[@]}" snap rm --no-progress "$POOL/bench-xfull@post$r"
+    # Several pairs a rep: the snapshot's monitor wait (0-1 s, see mon_quiet) dominates this small step, so
+    # its medians need more samples than the full's.
+    for k in $(seq 1 "${BENCH_NOCHANGE_N:-5}"); do
+      log "exec rep $r/$reps: unchanged incremental $k"
+      "${RBD[@]}" snap create --no-progress "$POOL/bench-xfull@pre$r-$k"
+      mon_quiet; s=$(now); "${RBD[@]}" snap create --no-progress "$POOL/bench-xfull@post$r-$k"; local snapped; snapped=$(now)
+      "${RBD[@]}" export-diff --no-progress --from-snap "pre$r-$k" "$POOL/bench-xfull@post$r-$k" - >"$WORK/raw.inc"; sync "$WORK/raw.inc"; X[rawnochange]+=" $(since "$s")"
+      X[rawnosnap]+=" $(awk -v a="$s" -v b="$snapped" 'BEGIN{printf "%.3f", b-a}')"
+      rm -f "$WORK/raw.inc"
+      # Both timed steps follow a snapshot creation: the raw snapshots are removed only after the tool's step,
+      # because a removal makes the OSD trim and report purged snapshots, monitor commits that would land in it.
+      mon_quiet; tool exec --job XI; X[toolnochange]+=" $T"
+      X[toolnosnap]+=" $(grep -h 'timings (ms)' "$WORK"/logs/*.log | tail -1 | sed -n 's/.* snapshot=\([0-9]*\).*/\1/p' | awk '{printf "%.3f", $1/1000}')"
+      "${RBD[@]}" snap rm --no-progress "$POOL/bench-xfull@pre$r-$k"; "${RBD[@]}" snap rm --no-progress "$POOL/bench-xfull@post$r-$k"
+    done
 
     for par in 1 2; do
       log "exec rep $r/$reps: 8 x $P MiB, Parallelism $par"
@@ -100,6 +107,9 @@ bench_exec() {
   exec_report "$S" "$P" "$reps" X
 }
 
+# Differences of two equally long lists of samples, pair by pair.
+paired_diff() { paste <(tr ' ' '\n' <<<"$1" | grep -v '^$') <(tr ' ' '\n' <<<"$2" | grep -v '^$') | awk '{printf "%.3f ", $1-$2}'; }
+
 exec_report() {
   local S=$1 P=$2 reps=$3; local -n D=$4
   local rf tf rn tn p1 p2
@@ -110,7 +120,7 @@ exec_report() {
     echo "<!-- exec:begin -->"
     echo "## exec: fixed costs and parallel images (issue #10)"
     echo
-    echo "Generated by \`BENCH_PARTS=exec scripts/bench.sh\` (BENCH_EXEC_MIB=$S BENCH_PAR_MIB=$P BENCH_REPS=$reps) on"
+    echo "Generated by \`BENCH_PARTS=exec scripts/bench.sh\` (BENCH_EXEC_MIB=$S BENCH_PAR_MIB=$P BENCH_REPS=$reps BENCH_NOCHANGE_N=${BENCH_NOCHANGE_N:-5}) on"
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, single-OSD micro cluster; medians, cold page cache before each step."
     echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes absolute times noisy)."
     echo
@@ -122,14 +132,15 @@ exec_report() {
     local rs ts; rs=$(median <<<"${D[rawnosnap]}"); ts=$(median <<<"${D[toolnosnap]}")
     echo "Of the unchanged incremental, \`rbd snap create\` took $rs s raw and $ts s in the tool (medians; the monitor"
     echo "answers a snapshot-id request at its next proposal, up to \`paxos_propose_interval\` = 1 s later, so this"
-    echo "step varies on both sides); everything else took $(awk -v a="$rn" -v b="$rs" 'BEGIN{printf "%.3f", a-b}') s raw and $(awk -v a="$tn" -v b="$ts" 'BEGIN{printf "%.3f", a-b}') s in the tool."
+    echo "step varies on both sides); everything else (each run's total minus its own \`snap create\`, median) took"
+    echo "$(paired_diff "${D[rawnochange]}" "${D[rawnosnap]}" | median) s raw and $(paired_diff "${D[toolnochange]}" "${D[toolnosnap]}" | median) s in the tool."
     echo
     echo "| 8 x $P MiB job | Parallelism 1 s | Parallelism 2 s | speed-up | machine CPU busy % (P1 / P2) | CPU busy %, median of 0.5 s samples | samples ≥ 90 % busy | iowait % | OSD CPU, % of one core | disk busy % | MiB written (P1 / P2) |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|"
     echo "| random data | $p1 | $p2 | $(ratio "$p1" "$p2") | $(median <<<"${D[cpu1]}") / $(median <<<"${D[cpu2]}") | $(median <<<"${D[cpumed1]}") / $(median <<<"${D[cpumed2]}") | $(median <<<"${D[cpuhi1]}") % / $(median <<<"${D[cpuhi2]}") % | $(median <<<"${D[iow1]}") / $(median <<<"${D[iow2]}") | $(median <<<"${D[osd1]}") / $(median <<<"${D[osd2]}") | $(median <<<"${D[disk1]}") / $(median <<<"${D[disk2]}") | $(median <<<"${D[wmb1]}") / $(median <<<"${D[wmb2]}") |"
     echo
-    echo "Per-phase milliseconds of the tool's full backups (from its Debug log; plan includes the catalog and"
-    echo "\`rbd snap ls\`, wait is the time for an export slot):${D[phases]}"
+    echo "Per-phase milliseconds of the tool's full backups (from its Debug log; plan is the catalog and the base"
+    echo "checks, wait is the time for an export slot):${D[phases]}"
     echo
     echo "Raw runs (seconds, in order):"
     echo
