@@ -14,7 +14,8 @@ namespace CephBackup.Core.Storage;
 /// <see cref="MaxInFlight"/> chunks are queued: a full queue makes the next write wait, which bounds memory
 /// (about 8 MiB per chunk) and passes back-pressure to rbd through the pipe. The seek table goes last.
 /// Chunks that a small trial shows to be incompressible (random data, encrypted or already compressed
-/// disks) are framed at a fast negative level: the same bytes on disk at a fraction of the CPU.
+/// disks) are stored as they are, in raw blocks (<see cref="ZstdRawFrame"/>): the compressor could save at
+/// most 3 % on them, at the price of running it.
 /// </summary>
 internal sealed class ZstdPointSink : Stream, IPointSink
 {
@@ -110,26 +111,29 @@ internal sealed class ZstdPointSink : Stream, IPointSink
                 // Each frame carries XXH64 of its content: a flipped bit is caught by any zstd decoder, ours included.
                 c.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
             }
-            var output = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(length));
-            c.Level = Incompressible(c, chunk.AsSpan(0, length), output) ? FastLevel : _level;
-            var n = c.Wrap(chunk.AsSpan(0, length), output);
+            var output = ArrayPool<byte>.Shared.Rent(Math.Max(Compressor.GetCompressBound(length), ZstdRawFrame.MaxSize(length)));
+            c.Level = _level;
+            var n = Incompressible(c, chunk.AsSpan(0, length), output)
+                ? ZstdRawFrame.Write(chunk.AsSpan(0, length), output)
+                : c.Wrap(chunk.AsSpan(0, length), output);
             _compressors.Add(c);
             return new Frame(output, n, length);
         }
         finally { ArrayPool<byte>.Shared.Return(chunk); }
     }
 
-    private const int FastLevel = -10;
     private const int TrialPiece = 16 * 1024;
 
     /// <summary>Four 16 KiB pieces spread over the chunk, compressed at level 1: under 2 % of the chunk's cost.</summary>
     private static bool Incompressible(Compressor c, ReadOnlySpan<byte> chunk, Span<byte> scratch)
     {
         if (chunk.Length < 16 * TrialPiece) return false;
+        var level = c.Level;
         c.Level = 1;
         long packed = 0;
         for (var i = 0; i < 4; i++)
             packed += c.Wrap(chunk.Slice(i * (chunk.Length / 4), TrialPiece), scratch);
+        c.Level = level;
         return packed > 4 * TrialPiece * 97L / 100;
     }
 

@@ -189,6 +189,26 @@ public class ZstdCodecTests : IDisposable
     }
 
     [Fact]
+    public async Task Incompressible_chunks_are_stored_in_raw_blocks_that_any_zstd_decoder_reads()
+    {
+        var random = new byte[2 * F + 300_000];
+        new Random(7).NextBytes(random);
+        var stream = StorageTests.Diff("BK-000001-000000", "BK-000001-000001", 1L << 30, random);
+        var (path, w) = await WriteAsync(stream);
+        // Raw blocks: 3 bytes a 128 KiB block plus 13 a frame, the seek table and nothing else.
+        Assert.InRange(w.StoredBytes - w.StreamBytes, 1, 3 * 3 * 13 + 3 * (F / (128 * 1024) + 3) + 100);
+        Assert.Equal(stream, await ReadAllAsync(path));
+        Assert.Equal(0, Run("zstd", "-t", "-q", path).Code);
+        var decoded = Path.Combine(_dir, "raw-decoded");
+        Assert.Equal(0, Run("zstd", "-d", "-q", "-o", decoded, path).Code);
+        Assert.Equal(stream, File.ReadAllBytes(decoded));
+        using var ra = (ZstdRandomAccess)new ZstdPointCodec().OpenRandomAccess(path);
+        var buf = new byte[1000];
+        Assert.Equal(1000, ra.ReadAt(F + 5000, buf));
+        Assert.Equal(stream.AsSpan(F + 5000, 1000).ToArray(), buf);
+    }
+
+    [Fact]
     public async Task A_failed_export_leaves_no_background_work_and_the_file_can_be_removed()
     {
         var path = Path.Combine(_dir, "failed.zst.partial");
