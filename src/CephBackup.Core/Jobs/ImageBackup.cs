@@ -175,12 +175,12 @@ public sealed class ImageBackup(JobSettings job, JobImage link, string defaultPo
         var taken = Plan!;
         var snaps = await deps.Rbd.SnapListAsync(taken.Target.Ref, ct);
         if (snaps.Any(s => s.Name == taken.FromSnapshot) || snaps.All(s => s.Name != taken.Snapshot)) throw notFound;
-        await Fence.RequireAsync(fence, ct);
-        PointFiles.DeleteAll(taken.PointFile);
         var next = await PlanWithListAsync(taken.Target, ct, snaps);
         _log.Information("{Vm}/{Image}: base snapshot {Base} is gone; {RestorePoint} is planned again as {Next}, its snapshot {Taken} renamed to {Snapshot}",
             taken.Target.Vm, taken.Target.ImageName, taken.FromSnapshot, taken.Point.RestorePoint, next.Point.RestorePoint, taken.Snapshot, next.Snapshot);
+        // One fencing check for both: the failed export's partial file goes, and the snapshot changes name.
         await Fence.RequireAsync(fence, ct);
+        PointFiles.DeleteAll(taken.PointFile);
         if (next.Snapshot != taken.Snapshot) await deps.Rbd.SnapRenameAsync(taken.Target.Ref, taken.Snapshot, next.Snapshot, ct);
         Plan = next;
     }

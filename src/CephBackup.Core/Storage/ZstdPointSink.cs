@@ -112,10 +112,13 @@ internal sealed class ZstdPointSink : Stream, IPointSink
                 c.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
             }
             var output = ArrayPool<byte>.Shared.Rent(Math.Max(Compressor.GetCompressBound(length), ZstdRawFrame.MaxSize(length)));
-            c.Level = _level;
-            var n = Incompressible(c, chunk.AsSpan(0, length), output)
-                ? ZstdRawFrame.Write(chunk.AsSpan(0, length), output)
-                : c.Wrap(chunk.AsSpan(0, length), output);
+            int n;
+            if (Incompressible(c, chunk.AsSpan(0, length), output)) n = ZstdRawFrame.Write(chunk.AsSpan(0, length), output);
+            else
+            {
+                c.Level = _level;
+                n = c.Wrap(chunk.AsSpan(0, length), output);
+            }
             _compressors.Add(c);
             return new Frame(output, n, length);
         }
@@ -124,16 +127,14 @@ internal sealed class ZstdPointSink : Stream, IPointSink
 
     private const int TrialPiece = 16 * 1024;
 
-    /// <summary>Four 16 KiB pieces spread over the chunk, compressed at level 1: under 2 % of the chunk's cost.</summary>
+    /// <summary>Four 16 KiB pieces spread over the chunk, compressed at level 1: under 2 % of the chunk's cost. Leaves <paramref name="c"/> at level 1.</summary>
     private static bool Incompressible(Compressor c, ReadOnlySpan<byte> chunk, Span<byte> scratch)
     {
         if (chunk.Length < 16 * TrialPiece) return false;
-        var level = c.Level;
         c.Level = 1;
         long packed = 0;
         for (var i = 0; i < 4; i++)
             packed += c.Wrap(chunk.Slice(i * (chunk.Length / 4), TrialPiece), scratch);
-        c.Level = level;
         return packed > 4 * TrialPiece * 97L / 100;
     }
 

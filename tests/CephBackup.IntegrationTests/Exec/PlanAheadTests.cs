@@ -1,5 +1,6 @@
 using CephBackup.Core;
 using CephBackup.IntegrationTests.Infrastructure;
+using CephBackup.IntegrationTests.Retention;
 
 namespace CephBackup.IntegrationTests.Exec;
 
@@ -9,9 +10,7 @@ namespace CephBackup.IntegrationTests.Exec;
 /// </summary>
 public class PlanAheadTests : BedTest
 {
-    private static async Task<string> Snaps(string image) =>
-        string.Join(",", System.Text.Json.JsonDocument.Parse(await TestRbd.RunAsync("snap", "ls", "--format", "json", $"{TestEnv.Pool}/{image}"))
-            .RootElement.EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+    private static async Task<string> Snaps(string image) => string.Join(",", await ByHand.SnapshotsAsync(image));
 
     private static Task<string> HeadSha(string image) => TestRbd.Sha256Async($"{TestEnv.Pool}/{image}");
 
